@@ -1,0 +1,121 @@
+"""Money invariants, checked on every run across ALL providers' ledgers.
+
+- no double charge: an order is never captured for more than its amount;
+- no orphan capture: money captured for an order the target calls failed,
+  declined, pending or does not know, or for no known order at all;
+- the target's final state equals the ledgers': a "succeeded" order was paid;
+- every order reaches a final state once the faults are gone and the drain ends.
+"""
+
+from __future__ import annotations
+
+from harness.checks.base import CheckContext, Verdict, failed, passed, pick_examples, register, skipped
+from harness.evidence.model import Evidence
+
+__all__: list[str] = []
+
+
+def _money(amount: int, currency: str = "") -> str:
+    return f"{amount / 100:,.2f} {currency.upper()}".strip()
+
+
+@register("money.no_double_charge", severity="critical", always=True,
+          clause="no order is charged more than once (net of refunds), across all providers")
+def no_double_charge(ev: Evidence, ctx: CheckContext) -> Verdict:
+    cid = "money.no_double_charge"
+    charged = [h for h in ev.histories() if h.charges]
+    if not charged:
+        return skipped(ctx, cid, "no order was charged, so no double charge could be seen")
+    offenders = []
+    for h in charged:
+        excess = h.net_captured - h.order.amount
+        if excess > 0:
+            intents = sorted({e.payment_intent or "?" for e in h.charges})
+            why = (f"captured {_money(h.captured, h.order.currency)} for an order of {_money(h.order.amount, h.order.currency)} "
+                   f"in {len(h.charges)} charges ({', '.join(intents)}), refunded {_money(h.refunded, h.order.currency)}")
+            offenders.append((h, why, excess))
+    if offenders:
+        at_risk = sum(o[2] for o in offenders)
+        return failed(ctx, cid, f"{len(offenders)} of {len(charged)} charged orders were charged more than once; "
+                      f"{_money(at_risk)} over-captured", judged=len(charged), offenders=len(offenders),
+                      examples=pick_examples(offenders), money_at_risk=at_risk)
+    return passed(ctx, cid, f"{len(charged)} charged orders, each captured at most once", judged=len(charged))
+
+
+@register("money.no_orphan_capture", severity="critical", always=True,
+          clause="no money is captured for an order the target reports as not paid, or for no order at all")
+def no_orphan_capture(ev: Evidence, ctx: CheckContext) -> Verdict:
+    cid = "money.no_orphan_capture"
+    captured = [h for h in ev.histories() if h.net_captured > 0]
+    stray = [e for e in ev.unattributed_ledger if e.kind == "charge"]
+    if not captured and not stray:
+        return skipped(ctx, cid, "no money was captured, so no orphan capture could be seen")
+    offenders = []
+    for h in captured:
+        if h.final != "succeeded":
+            state = h.final or "unknown (the target could not say)"
+            why = f"captured {_money(h.net_captured, h.order.currency)} but the target's final state is {state}"
+            offenders.append((h, why, h.net_captured))
+    stray_amount = sum(e.amount for e in stray)
+    if offenders or stray:
+        at_risk = sum(o[2] for o in offenders) + stray_amount
+        parts = []
+        if offenders:
+            parts.append(f"{len(offenders)} orders captured but not reported paid")
+        if stray:
+            intents = ", ".join(sorted({e.payment_intent or '?' for e in stray})[:5])
+            parts.append(f"{len(stray)} charges carry no known order ({intents})")
+        return failed(ctx, cid, "; ".join(parts) + f"; {_money(at_risk)} at risk", judged=len(captured) + len(stray),
+                      offenders=len(offenders) + len(stray), examples=pick_examples(offenders),
+                      money_at_risk=at_risk, figures={"unattributed_charges": [e.model_dump() for e in stray[:20]]})
+    return passed(ctx, cid, f"all {len(captured)} captures belong to orders the target reports paid", judged=len(captured))
+
+
+@register("money.state_matches_ledger", severity="critical", always=True,
+          clause="an order the target reports succeeded is captured in full in a provider ledger")
+def state_matches_ledger(ev: Evidence, ctx: CheckContext) -> Verdict:
+    cid = "money.state_matches_ledger"
+    succeeded = [h for h in ev.histories() if h.final == "succeeded"]
+    if not succeeded:
+        return skipped(ctx, cid, "no order ended succeeded, so there was nothing to match against the ledgers")
+    offenders = []
+    for h in succeeded:
+        if h.net_captured < h.order.amount:
+            why = (f"the target reports succeeded but the ledgers hold {_money(h.net_captured, h.order.currency)} "
+                   f"of {_money(h.order.amount, h.order.currency)}")
+            offenders.append((h, why, h.order.amount - h.net_captured))
+    if offenders:
+        at_risk = sum(o[2] for o in offenders)
+        return failed(ctx, cid, f"{len(offenders)} of {len(succeeded)} succeeded orders are not captured in full; "
+                      f"{_money(at_risk)} missing", judged=len(succeeded), offenders=len(offenders),
+                      examples=pick_examples(offenders), money_at_risk=at_risk)
+    return passed(ctx, cid, f"{len(succeeded)} succeeded orders, each captured in full", judged=len(succeeded))
+
+
+@register("money.all_final", severity="critical", always=True,
+          clause="every submitted order reaches a final state by the end of the drain")
+def all_final(ev: Evidence, ctx: CheckContext) -> Verdict:
+    cid = "money.all_final"
+    finals = ctx.contract.spec.money.final_states
+    clause = f"every submitted order reaches a final state ({', '.join(finals)}) by the end of the drain"
+    orders = ev.histories()
+    if not orders:
+        return skipped(ctx, cid, "no order was submitted", clause=clause)
+    offenders = []
+    for h in orders:
+        if h.final not in finals:
+            last = h.calls[-1] if h.calls else None
+            if h.final is not None:
+                why = f"still {h.final} after the drain"
+            elif last is not None and last.status == 404:
+                why = "the target does not know this order (404): lost"
+            elif last is not None and last.error:
+                why = f"no state: {last.error}"
+            else:
+                why = "no readable state in the target's answer"
+            offenders.append((h, why, h.order.amount))
+    if offenders:
+        return failed(ctx, cid, f"{len(offenders)} of {len(orders)} orders did not reach a final state",
+                      clause=clause, judged=len(orders), offenders=len(offenders), examples=pick_examples(offenders),
+                      money_at_risk=sum(o[2] for o in offenders))
+    return passed(ctx, cid, f"all {len(orders)} orders final", clause=clause, judged=len(orders))

@@ -1,0 +1,142 @@
+"""Join what the workload saw, what the providers journaled and what their
+ledgers hold into per-order histories, and class every provider attempt."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from harness.evidence.model import Attempt, Evidence, FaultEvent, LedgerEntry, OrderHistory, TargetCall
+from harness.workload.orders import Order
+
+__all__ = ["classify", "attempt_from_journal", "build_evidence"]
+
+RISK_DECLINE_CODES = frozenset({"fraudulent", "merchant_blacklist"})
+
+
+def classify(status: int | None, delivery: str, error_code: str | None = None, decline_code: str | None = None,
+             committed: bool = False) -> tuple[str, str | None]:
+    """(klass, failure class) of one provider attempt, Jepsen-style.
+
+    ``unknown`` means the provider may have committed but the caller could not
+    know: it hung up first, the provider dropped the reply, or it answered 500/504.
+    """
+    if delivery == "client_gone":
+        return "unknown", "timeout"
+    if delivery == "dropped" or status is None:
+        return "unknown", "dropped"
+    if 200 <= status < 300:
+        return "ok", None
+    if status == 402:
+        if decline_code in RISK_DECLINE_CODES or error_code in ("radar_block", "fraudulent"):
+            return "failed", "risk_block"
+        return "failed", "decline"
+    if status == 429:
+        return "failed", "rate_limited"
+    if status == 409:
+        return "failed", "conflict"
+    if status in (401, 403):
+        return "failed", "auth"
+    if status == 404:
+        return "failed", "not_found"
+    if 400 <= status < 500:
+        return "failed", "invalid_request"
+    if status in (500, 504):
+        return "unknown", "server_error" if status == 500 else "unavailable"
+    return "failed", "unavailable"
+
+
+def attempt_from_journal(entry: dict[str, Any]) -> Attempt:
+    resp = entry.get("response") or {}
+    status = resp.get("status")
+    delivery = entry.get("delivery", "delivered")
+    klass, failure = classify(status, delivery, resp.get("error_code"), resp.get("decline_code"),
+                              bool(entry.get("committed")))
+    return Attempt(
+        provider=entry.get("provider", "?"),
+        seq=int(entry.get("seq", 0)),
+        t_start=float(entry.get("t_start", 0.0)),
+        t_end=float(entry.get("t_end") or entry.get("t_start", 0.0)),
+        method=entry.get("method", "?"),
+        path=entry.get("path", "?"),
+        endpoint=entry.get("endpoint", "unknown"),
+        order_ref=entry.get("order_ref"),
+        idempotency_key=entry.get("idempotency_key"),
+        status=status,
+        error_type=resp.get("error_type"),
+        error_code=resp.get("error_code"),
+        decline_code=resp.get("decline_code"),
+        object_id=resp.get("object_id"),
+        object_status=resp.get("object_status"),
+        replayed=bool(resp.get("replayed")),
+        retry_after_s=resp.get("retry_after_s"),
+        delivery=delivery,
+        committed=bool(entry.get("committed")),
+        fault=entry.get("fault"),
+        klass=klass,
+        failure=failure,
+    )
+
+
+def build_evidence(
+    orders: Iterable[Order],
+    calls: Iterable[TargetCall],
+    journals: dict[str, list[dict[str, Any]]],
+    ledgers: dict[str, dict[str, Any]],
+    faults: list[FaultEvent],
+    *,
+    journal_dropped: int = 0,
+    not_submitted: int = 0,
+    t0: float = 0.0,
+) -> Evidence:
+    ev = Evidence(faults=faults, journal_dropped=journal_dropped, not_submitted=not_submitted, t0=t0)
+    for order in orders:
+        ev.orders[order.id] = OrderHistory(order=order)
+    ev.submitted = len(ev.orders)
+    for call in sorted(calls, key=lambda c: c.t_start):
+        h = ev.orders.get(call.order_id)
+        if h is not None:
+            h.calls.append(call)
+
+    for provider, entries in journals.items():
+        attempts = [attempt_from_journal({"provider": provider, **e}) for e in entries]
+        # An attempt that lost its order reference (a target that drops metadata
+        # on retries) is still joined through an idempotency key seen with one.
+        key_to_order = {a.idempotency_key: a.order_ref for a in attempts if a.idempotency_key and a.order_ref}
+        for a in attempts:
+            ref = a.order_ref or key_to_order.get(a.idempotency_key or "")
+            h = ev.orders.get(ref or "")
+            if h is None:
+                ev.unattributed_attempts += 1
+                continue
+            h.attempts.append(a)
+
+    for provider, ledger in ledgers.items():
+        intent_order = {i.get("id"): i.get("order_ref") for i in ledger.get("intents", [])}
+        for raw in ledger.get("entries", []):
+            entry = LedgerEntry(provider=provider, **{k: v for k, v in raw.items() if k != "provider"})
+            ref = entry.order_ref or intent_order.get(entry.payment_intent)
+            h = ev.orders.get(ref or "")
+            if h is None:
+                ev.unattributed_ledger.append(entry)
+            else:
+                h.ledger.append(entry)
+
+    for h in ev.orders.values():
+        h.attempts.sort(key=lambda a: (a.t_start, a.seq))
+        h.ledger.sort(key=lambda e: e.t)
+        _settle_final(h)
+    return ev
+
+
+def _settle_final(h: OrderHistory) -> None:
+    """The order's final state: the last lookup that answered, else the pay answer."""
+    lookups = [c for c in h.calls if c.kind == "lookup"]
+    if lookups:
+        last = lookups[-1]
+        h.final = last.outcome
+        h.final_source = "lookup"
+        return
+    pay = h.pay_call
+    if pay is not None:
+        h.final = pay.outcome
+        h.final_source = "pay"

@@ -1,0 +1,78 @@
+"""The run journal: one JSON document per run, from which every report renders.
+
+Versions, platform, seed and the replay command; the inputs as run; per
+scenario the faults as applied, the evidence summary and the verdicts.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from importlib import metadata
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from harness.run.scenario_run import ScenarioResult
+
+__all__ = ["RunJournal", "new_journal", "exit_code_for", "versions"]
+
+
+class RunJournal(BaseModel):
+    paychaos: str
+    versions: dict[str, str] = Field(default_factory=dict)
+    platform: str = ""
+    command: list[str] = Field(default_factory=list)
+    replay: str = ""
+    seed: int
+    fault_backend: str | None = None
+    status: str = "running"  # completed | interrupted | aborted
+    started: str = ""
+    ended: str = ""
+    duration_s: float = 0.0
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    scenarios: list[ScenarioResult] = Field(default_factory=list)
+    totals: dict[str, int] = Field(default_factory=dict)
+    exit_code: int | None = None
+    message: str | None = None
+
+    def tally(self) -> dict[str, int]:
+        totals = {"pass": 0, "fail": 0, "skipped": 0, "error": 0, "scenarios": len(self.scenarios),
+                  "scenarios_failed": 0, "scenarios_error": 0}
+        for s in self.scenarios:
+            for v in s.verdicts:
+                totals[v.status] += 1
+            if s.status == "failed":
+                totals["scenarios_failed"] += 1
+            elif s.status in ("error", "interrupted"):
+                totals["scenarios_error"] += 1
+        self.totals = totals
+        return totals
+
+
+def versions() -> dict[str, str]:
+    out = {"python": sys.version.split()[0]}
+    for dist in ("paychaos", "pydantic", "aiohttp", "httptools", "uvloop", "toxiproxy-python", "faker"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def new_journal(seed: int, command: list[str], replay: str, inputs: dict[str, Any], fault_backend: str | None) -> RunJournal:
+    v = versions()
+    return RunJournal(paychaos=v.get("paychaos", "0+unknown"), versions=v, platform=platform.platform(),
+                      command=command, replay=replay, seed=seed, inputs=inputs, fault_backend=fault_backend)
+
+
+def exit_code_for(journal: RunJournal) -> int:
+    """0 all checks pass; 1 a check failed; 3 the harness could not run (or was interrupted: 130)."""
+    t = journal.tally()
+    if journal.status == "interrupted":
+        return 130
+    if t["fail"] or t["scenarios_failed"]:
+        return 1
+    if t["error"] or t["scenarios_error"]:
+        return 3
+    return 0

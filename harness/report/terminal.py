@@ -1,0 +1,117 @@
+"""The terminal: a live progress line while a scenario runs, then a verdict
+table and the evidence for every failure (rich)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from harness.evidence.journal import RunJournal
+from harness.report.markdown import headline
+from harness.report.text import money, verdict_text
+from harness.run.observer import RunObserver
+
+__all__ = ["TerminalObserver", "print_report"]
+
+_STYLE = {"pass": "green", "passed": "green", "fail": "bold red", "failed": "bold red", "error": "yellow",
+          "skipped": "dim", "interrupted": "yellow"}
+
+
+class TerminalObserver(RunObserver):
+    def __init__(self, console: Console):
+        self.console = console
+        self._live: Live | None = None
+        self._reset("", 0)
+
+    def _reset(self, name: str, orders: int) -> None:
+        self.name, self.total, self.phase_name = name, orders, ""
+        self.outcomes: dict[str, int] = {}
+        self.done = 0
+        self.faults: set[str] = set()
+        self.t_start = time.monotonic()
+
+    def scenario_started(self, name: str, seed: int, orders: int) -> None:
+        self._reset(name, orders)
+        self.console.print(f"[bold]▶ {escape(name)}[/]  seed {seed}, {orders} orders")
+        if self.console.is_terminal:
+            self._live = Live(self._line(), console=self.console, refresh_per_second=8, transient=True)
+            self._live.start()
+
+    def phase(self, name: str, phase: str) -> None:
+        self.phase_name = phase
+        if self._live is None:
+            self.console.print(f"  · {phase}", style="dim")
+        self._refresh()
+
+    def call_done(self, name: str, call: Any) -> None:
+        if call.kind == "pay":
+            self.done += 1
+            key = call.outcome or ("no answer" if call.status is None else "unreadable")
+            self.outcomes[key] = self.outcomes.get(key, 0) + 1
+        self._refresh()
+
+    def fault_changed(self, name: str, event: Any) -> None:
+        if event.t_off is None:
+            self.faults.add(event.name)
+        else:
+            self.faults.discard(event.name)
+        if self._live is None:
+            state = "on" if event.t_off is None else "off"
+            self.console.print(f"  · fault {event.name} ({event.layer} {event.kind}) {state}", style="dim")
+        self._refresh()
+
+    def scenario_done(self, result: Any) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+        style = _STYLE.get(result.status, "")
+        counts = {k: sum(1 for v in result.verdicts if v.status == k) for k in ("pass", "fail", "skipped", "error")}
+        detail = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+        self.console.print(f"  [{style}]{result.status.upper()}[/] {escape(result.name)} in {result.duration_s:.1f}s"
+                           + (f" ({detail})" if detail else "")
+                           + (f": {escape(result.error)}" if result.error else ""))
+
+    def _line(self) -> Text:
+        out = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())) or "-"
+        faults = ", ".join(sorted(self.faults)) or "none"
+        return Text.assemble(
+            ("  ", ""), (f"{self.phase_name:<20}", "cyan"),
+            f" orders {self.done}/{self.total}  [{out}]  faults on: {faults}  {time.monotonic() - self.t_start:5.1f}s",
+        )
+
+    def _refresh(self) -> None:
+        if self._live is not None:
+            self._live.update(self._line())
+
+
+def print_report(console: Console, j: RunJournal) -> None:
+    word, text = headline(j)
+    table = Table(title="Verdicts", show_lines=False, expand=False)
+    for col in ("scenario", "check", "status", "measured / reason"):
+        table.add_column(col, overflow="fold")
+    for s in j.scenarios:
+        if not s.verdicts:
+            table.add_row(s.name, "run", Text(s.status, style=_STYLE.get(s.status, "")), escape(s.error or ""))
+        for v in s.verdicts:
+            shown = v.measured if v.status in ("pass", "fail") else v.reason
+            table.add_row(s.name, v.check, Text(v.status, style=_STYLE.get(v.status, "")), escape(shown))
+    console.print(table)
+    for s in j.scenarios:
+        for v in s.verdicts:
+            if v.status in ("fail", "error"):
+                console.print(Panel(Text(verdict_text(v, s.name)), title=f"{s.name}: {v.check}",
+                                    border_style=_STYLE[v.status]))
+        if s.status in ("error", "interrupted") and s.target.log_tail:
+            console.print(Panel(Text(s.target.log_tail[-3000:]), title=f"{s.name}: target output (tail)",
+                                border_style="yellow"))
+    at_risk = sum(v.money_at_risk or 0 for s in j.scenarios for v in s.verdicts if v.status == "fail")
+    style = {"PASS": "bold green", "FAIL": "bold red"}.get(word, "bold yellow")
+    console.print(Group(Text(f"{word}: {text}" + (f" Money at risk: {money(at_risk)}." if at_risk else ""), style=style)))
+    console.print(f"seed {j.seed} · replay: [bold]{escape(j.replay)}[/]")

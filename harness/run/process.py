@@ -1,0 +1,133 @@
+"""The target process: its own process group, output captured to a file,
+readiness polled with a deadline, and a stop that always works."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from pathlib import Path
+
+import aiohttp
+
+from harness.errors import TargetStartError
+
+__all__ = ["TargetProcess"]
+
+TAIL_BYTES = 8_000
+
+
+class TargetProcess:
+    def __init__(self, command: list[str], cwd: Path, env: dict[str, str], log_path: Path):
+        self.command = command
+        self.cwd = cwd
+        self.env = env
+        self.log_path = log_path
+        self._proc: asyncio.subprocess.Process | None = None
+        self._log = None
+        self.exit_status: int | None = None
+        self.started_t: float | None = None
+        self.stopped_by_us = False
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    async def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "wb")
+        try:
+            self._proc = await asyncio.create_subprocess_exec(
+                *self.command,
+                cwd=str(self.cwd),
+                env=self.env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,  # its own process group: we can stop all of it
+            )
+        except FileNotFoundError as exc:
+            raise TargetStartError(f"target command not found: {self.command[0]} (start.command in the target file)") from exc
+        except PermissionError as exc:
+            raise TargetStartError(f"target command is not executable: {self.command[0]}") from exc
+        except OSError as exc:
+            raise TargetStartError(f"could not start the target: {exc}") from exc
+        self.started_t = time.monotonic()
+
+    def exited(self) -> bool:
+        if self._proc is None:
+            return True
+        if self._proc.returncode is not None:
+            self.exit_status = self._proc.returncode
+            return True
+        return False
+
+    async def wait_ready(self, url: str, timeout_s: float) -> float:
+        """Poll ``url`` until it answers 2xx. Returns the seconds it took."""
+        start = time.monotonic()
+        deadline = start + timeout_s
+        last = "no answer yet"
+        interval = 0.02
+        async with aiohttp.ClientSession() as session:
+            while True:
+                if self._proc is not None and self.exited():
+                    raise TargetStartError(
+                        f"the target exited with status {self.exit_status} before it was ready", self.output_tail(),
+                        self.exit_status,
+                    )
+                try:
+                    async with asyncio.timeout(max(0.05, min(2.0, deadline - time.monotonic()))):
+                        async with session.get(url) as resp:
+                            if 200 <= resp.status < 300:
+                                return time.monotonic() - start
+                            last = f"HTTP {resp.status}"
+                except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                    last = type(exc).__name__
+                if time.monotonic() >= deadline:
+                    raise TargetStartError(
+                        f"the target was not ready within {timeout_s:g}s (GET {url}: {last})", self.output_tail()
+                    )
+                await asyncio.sleep(interval)
+                interval = min(0.2, interval * 1.5)
+
+    async def stop(self, timeout_s: float = 5.0) -> None:
+        """SIGTERM the whole group, then SIGKILL. Safe to call twice."""
+        proc = self._proc
+        try:
+            if proc is not None and proc.returncode is None:
+                self.stopped_by_us = True
+                self._signal(signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(proc.wait(), timeout_s)
+                except TimeoutError:
+                    self._signal(signal.SIGKILL)
+                    await asyncio.wait_for(proc.wait(), 5.0)
+            if proc is not None:
+                self.exit_status = proc.returncode
+                # Children the target left behind in its group go too.
+                self._signal(signal.SIGKILL)
+        finally:
+            if self._log is not None:
+                self._log.close()
+                self._log = None
+
+    def _signal(self, sig: int) -> None:
+        if self._proc is None:
+            return
+        try:
+            os.killpg(self._proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def output_tail(self, limit: int = TAIL_BYTES) -> str:
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                size = f.tell()
+                f.seek(max(0, size - limit))
+                data = f.read()
+        except OSError:
+            return ""
+        text = data.decode("utf-8", "replace")
+        return ("[...]\n" + text) if size > limit else text

@@ -1,0 +1,300 @@
+"""One scenario, end to end: bring up providers, fault proxies and the target;
+run the workload and the fault timeline together; drain; collect evidence;
+check; tear everything down, always (Ctrl-C and crashes included)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import sys
+import time
+from contextlib import AsyncExitStack
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from harness.checks import CheckContext, Verdict, run_checks
+from harness.errors import InfrastructureError, PaychaosError
+from harness.evidence.collect import build_evidence
+from harness.evidence.model import Evidence, FaultEvent, TargetCall
+from harness.run.drain import drain
+from harness.run.observer import RunObserver, SafeObserver
+from harness.run.ports import check_target_host, free_port
+from harness.run.process import TargetProcess
+from harness.run.timeline import FaultApplier, Timeline
+from harness.spec.loader import Inputs, LoadedScenario
+from harness.spec.templates import render_value
+from harness.workload.client import TargetClient
+from harness.workload.driver import Driver
+from harness.workload.orders import OrderFactory
+
+__all__ = ["RunOptions", "TargetInfo", "ScenarioResult", "run_scenario", "scenario_seed"]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class RunOptions(BaseModel):
+    seed: int
+    report_dir: Path
+    fault_backend: str | None = None
+    allow_hosts: list[str] = Field(default_factory=list)
+    journal_capacity: int = 100_000
+
+
+class TargetInfo(BaseModel):
+    command: list[str] = Field(default_factory=list)
+    cwd: str = ""
+    base_url: str = ""
+    pid: int | None = None
+    ready_s: float | None = None
+    exit_status: int | None = None
+    died_during_run: bool = False
+    log_file: str = ""
+    log_tail: str = ""
+
+
+class ScenarioResult(BaseModel):
+    name: str
+    file: str
+    seed: int
+    status: str = "error"  # passed | failed | error | interrupted
+    started: str = ""
+    ended: str = ""
+    duration_s: float = 0.0
+    error: str | None = None
+    target: TargetInfo = Field(default_factory=TargetInfo)
+    providers: dict[str, str] = Field(default_factory=dict)
+    fault_backend: dict[str, Any] | None = None
+    faults: list[FaultEvent] = Field(default_factory=list)
+    verdicts: list[Verdict] = Field(default_factory=list)
+    summary: dict[str, Any] = Field(default_factory=dict)
+    evidence_file: str | None = None
+
+
+def scenario_seed(run_seed: int, scenario: LoadedScenario) -> int:
+    """A scenario's own ``seed:`` pins it; otherwise one derived from the run seed."""
+    if scenario.spec.seed is not None:
+        return scenario.spec.seed
+    digest = hashlib.blake2b(f"{run_seed}:{scenario.spec.name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+async def run_scenario(inputs: Inputs, scenario: LoadedScenario, opts: RunOptions,
+                       observer: RunObserver | None = None) -> ScenarioResult:
+    """Run one scenario. Never raises for the target's misbehaviour or an
+    infrastructure failure: both end up in the returned result."""
+    return await ScenarioRun(inputs, scenario, opts, SafeObserver(observer)).run()
+
+
+class ScenarioRun:
+    def __init__(self, inputs: Inputs, scenario: LoadedScenario, opts: RunOptions, obs: SafeObserver):
+        self.inputs = inputs
+        self.scenario = scenario
+        self.target = inputs.target.spec
+        self.opts = opts
+        self.obs = obs
+        self.name = scenario.spec.name
+        self.seed = scenario_seed(opts.seed, scenario)
+        self.api_key = f"sk_test_paychaos_{self.seed % 10**8:08d}"
+        self.run_dir = (opts.report_dir / "runs" / self.name).resolve()
+        self.result = ScenarioResult(name=self.name, file=str(scenario.path), seed=self.seed)
+        self.proc: TargetProcess | None = None
+
+    async def run(self) -> ScenarioResult:
+        result = self.result
+        result.started = _now()
+        started = time.monotonic()
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.obs.scenario_started(self.name, self.seed, self.scenario.spec.workload.orders)
+        try:
+            async with AsyncExitStack() as stack:
+                await self._bring_up_and_run(stack)
+        except asyncio.CancelledError:
+            # Teardown has already run (the exit stack unwound). Return what we
+            # have so the journal and reports are still written.
+            result.status = "interrupted"
+            result.error = "interrupted before the scenario finished (Ctrl-C or SIGTERM); teardown done"
+        except PaychaosError as exc:
+            result.status = "error"
+            result.error = str(exc)
+        finally:
+            if self.proc is not None:  # stopped by now: the exit stack always unwinds first
+                result.target.exit_status = self.proc.exit_status
+                result.target.log_tail = self.proc.output_tail()
+            result.ended = _now()
+            result.duration_s = round(time.monotonic() - started, 3)
+            self.obs.scenario_done(result)
+        return result
+
+    async def _bring_up_and_run(self, stack: AsyncExitStack) -> None:
+        from mock_providers.host import ProviderHost
+
+        spec, result, obs, name = self.scenario.spec, self.result, self.obs, self.name
+        obs.phase(name, "starting providers")
+        host = ProviderHost(providers=spec.providers, seed=self.seed, journal_dir=self.run_dir / "providers",
+                            journal_capacity=self.opts.journal_capacity)
+        await stack.enter_async_context(host)
+        controls = {p: host.control(p) for p in spec.providers}
+        for p, control in controls.items():
+            await control.configure(seed=self.seed, order_ref_field=self.target.providers[p].order_ref,
+                                    api_keys=[self.api_key])
+        urls = dict(host.urls)
+        result.providers = dict(urls)
+        backend, proxies = await self._fault_proxies(stack, urls)
+
+        obs.phase(name, "starting target")
+        base_url = await self._start_target(stack, urls)
+
+        timeline = Timeline(list(self.scenario.faults), FaultApplier(controls, backend, proxies),
+                            on_change=lambda e: obs.fault_changed(name, e))
+        factory = OrderFactory(spec.workload, spec.providers, self.seed, run_tag=f"{self.seed % 0xFFFFFF:06x}")
+        client = TargetClient(self.target, base_url, max_connections=max(8, spec.workload.workers * 2))
+        await stack.enter_async_context(client)
+        driver = Driver(client, factory.orders(), spec.workload, on_call=lambda c: obs.call_done(name, c))
+
+        obs.phase(name, "workload")
+        t0 = time.monotonic()
+        timeline.start(t0)
+        try:
+            run = await driver.run()
+        finally:
+            await timeline.stop()
+            for control in controls.values():
+                await control.clear_faults()
+            if backend is not None:
+                await backend.reset()
+            result.faults = list(timeline.events.values())
+        if timeline.failure is not None:
+            raise InfrastructureError(f"a fault could not be applied or lifted: {timeline.failure}")
+
+        obs.phase(name, "drain")
+        last = {c.order_id: c.outcome for c in run.calls}
+        lookups = await drain(client, run.orders, last, self.inputs.contract.spec.money.final_states, spec.drain,
+                              on_call=lambda c: obs.call_done(name, c))
+
+        obs.phase(name, "collecting evidence")
+        journals, dropped, ledgers = {}, 0, {}
+        for p, control in controls.items():
+            journals[p], lost = await control.journal_all()
+            dropped += lost
+            ledgers[p] = await control.ledger()
+        if self.proc is not None and self.proc.exited():
+            result.target.died_during_run = True
+        evidence = build_evidence(run.orders, [*run.calls, *lookups], journals, ledgers, result.faults,
+                                  journal_dropped=dropped, not_submitted=run.not_submitted, t0=t0)
+
+        obs.phase(name, "checks")
+        ctx = CheckContext(contract=self.inputs.contract, scenario=self.scenario, target=self.target)
+        result.verdicts = run_checks(self.scenario.checks, evidence, ctx)
+        result.summary = summarise(evidence, run.calls, run.t_end - run.t0)
+        result.evidence_file = _write_evidence(self.run_dir, evidence)
+        result.status = _status(result.verdicts)
+        obs.phase(name, "teardown")
+
+    async def _fault_proxies(self, stack: AsyncExitStack, urls: dict[str, str]) -> tuple[Any, dict[str, str]]:
+        """A proxy in front of each provider that has network faults; the target
+        is given the proxy's address instead of the provider's."""
+        wanted = sorted({f.provider for f in self.scenario.faults if f.layer == "network"})
+        if not wanted:
+            return None, {}
+        from harness.faults import open_backend
+
+        self.obs.phase(self.name, "starting fault proxies")
+        backend = open_backend(self.opts.fault_backend, seed=self.seed)
+        stack.push_async_callback(backend.close)
+        await backend.start()
+        self.result.fault_backend = backend.describe()
+        proxies = {}
+        for p in wanted:
+            proxies[p] = f"{self.name}-{p}"
+            listen = await backend.create_proxy(proxies[p], urls[p].split("://", 1)[1])
+            urls[p] = f"http://{listen}"
+            self.result.providers[f"{p} (via {backend.name} proxy)"] = urls[p]
+        return backend, proxies
+
+    async def _start_target(self, stack: AsyncExitStack, urls: dict[str, str]) -> str:
+        target, info = self.target, self.result.target
+        target_dir = self.inputs.target.path.resolve().parent
+        port = free_port() if target.start is not None else 0
+        base_url = target.base_url.replace("{port}", str(port))
+        check_target_host(base_url, self.opts.allow_hosts)
+        info.base_url = base_url
+        env = dict(os.environ)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        for p, binding in target.providers.items():
+            if p in urls:
+                env[binding.url_env] = urls[p]
+                if binding.api_key_env:
+                    env[binding.api_key_env] = self.api_key
+        if target.start is None:  # an already running target: only probe it
+            probe = TargetProcess([], target_dir, env, self.run_dir / "target.log")
+            info.ready_s = round(await probe.wait_ready(base_url + target.ready.path, target.ready.timeout_s), 3)
+            return base_url
+        ctx = {"python": sys.executable, "port": port, "run_dir": str(self.run_dir), "target_dir": str(target_dir),
+               "repo_root": str(REPO_ROOT)}
+        command = [str(render_value(part, ctx)) for part in target.start.command]
+        env.update({k: str(render_value(v, ctx)) for k, v in target.start.env.items()})
+        cwd = (target_dir / str(render_value(target.start.cwd, ctx))).resolve()
+        self.proc = proc = TargetProcess(command, cwd, env, self.run_dir / "target.log")
+        info.command, info.cwd, info.log_file = command, str(cwd), str(proc.log_path)
+        stack.push_async_callback(proc.stop, target.start.stop_timeout_s)
+        await proc.start()
+        info.pid = proc.pid
+        info.ready_s = round(await proc.wait_ready(base_url + target.ready.path, target.ready.timeout_s), 3)
+        return base_url
+
+
+def _status(verdicts: list[Verdict]) -> str:
+    if any(v.status == "fail" for v in verdicts):
+        return "failed"
+    if any(v.status == "error" for v in verdicts):
+        return "error"
+    return "passed"
+
+
+def summarise(ev: Evidence, pay_calls: list[TargetCall], duration_s: float) -> dict[str, Any]:
+    finals: dict[str, int] = {}
+    for h in ev.histories():
+        finals[str(h.final)] = finals.get(str(h.final), 0) + 1
+    answers: dict[str, int] = {}
+    for c in pay_calls:
+        key = c.outcome or ("no answer" if c.status is None else f"HTTP {c.status} unreadable")
+        answers[key] = answers.get(key, 0) + 1
+    attempts = [a for h in ev.histories() for a in h.attempts]
+    latencies = sorted(c.elapsed for c in pay_calls)
+    return {
+        "t0": ev.t0,
+        "orders": ev.submitted,
+        "not_submitted": ev.not_submitted,
+        "workload_s": round(duration_s, 3),
+        "pay_answers": answers,
+        "final_states": finals,
+        "provider_requests": len(attempts),
+        "provider_attempt_classes": {k: sum(1 for a in attempts if a.klass == k) for k in ("ok", "failed", "unknown")},
+        "faults_fired": sum(1 for a in attempts if a.fault),
+        "unattributed_attempts": ev.unattributed_attempts,
+        "unattributed_charges": len([e for e in ev.unattributed_ledger if e.kind == "charge"]),
+        "captured": sum(h.net_captured for h in ev.histories()),
+        "pay_p50_ms": _pct(latencies, 0.50),
+        "pay_p99_ms": _pct(latencies, 0.99),
+    }
+
+
+def _pct(sorted_s: list[float], q: float) -> float | None:
+    if not sorted_s:
+        return None
+    return round(sorted_s[min(len(sorted_s) - 1, int(q * len(sorted_s)))] * 1000, 1)
+
+
+def _write_evidence(run_dir: Path, evidence: Evidence) -> str:
+    path = run_dir / "evidence.json"
+    path.write_text(evidence.model_dump_json(indent=1))
+    return str(path)
+

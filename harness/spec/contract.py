@@ -1,0 +1,124 @@
+"""The contract: the target's documented resilience expectations, with numbers.
+
+Each leaf is a *clause* (``retry.max_attempts``); checks enforce clauses and
+verdicts cite them with their file:line. A section left out means its checks
+are skipped with that reason, never passed.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from harness.spec.types import Strict
+
+__all__ = ["Contract", "RetryClause", "Backoff", "IdempotencyClause", "ErrorsClause", "DegradationClause", "MoneyClause",
+           "FAILURE_CLASSES"]
+
+# How the harness classes a failed provider attempt; contracts name these.
+FAILURE_CLASSES = (
+    "timeout",  # the caller gave up (client_gone)
+    "dropped",  # the provider closed without answering
+    "decline",  # 402 card decline / card error
+    "invalid_request",  # 400
+    "auth",  # 401 / 403
+    "risk_block",  # fraud / radar block
+    "not_found",  # 404
+    "conflict",  # 409 idempotency_key_in_use
+    "rate_limited",  # 429
+    "server_error",  # 500
+    "unavailable",  # 502 / 503 / 504
+)
+
+
+class Backoff(Strict):
+    initial_ms: int = Field(ge=0)
+    multiplier: float = Field(2.0, ge=1.0, le=10.0)
+    max_ms: int = Field(ge=0)
+    jitter: Literal["none", "equal", "full"] = "equal"
+    tolerance_ms: int = Field(10, ge=0, description="slack for scheduling noise when judging a gap")
+
+    @field_validator("max_ms")
+    @classmethod
+    def _order(cls, v: int, info: ValidationInfo) -> int:
+        initial = info.data.get("initial_ms")
+        if initial is not None and v < initial:
+            raise ValueError(f"must be >= initial_ms ({initial}) (got {v}); the cap cannot be below the first wait")
+        return v
+
+    def nominal_ms(self, retry: int) -> float:
+        """Nominal wait before retry ``retry`` (1 = the first retry)."""
+        return min(float(self.max_ms), self.initial_ms * self.multiplier ** (retry - 1))
+
+    def min_wait_ms(self, retry: int) -> float:
+        """The least wait the documented policy allows before that retry."""
+        nominal = self.nominal_ms(retry)
+        return {"none": nominal, "equal": nominal / 2, "full": 0.0}[self.jitter]
+
+
+class RetryClause(Strict):
+    max_attempts: int = Field(ge=1, le=100, description="attempts per payment, counting the first")
+    backoff: Backoff | None = None
+    honour_retry_after: bool = True
+    transient: list[Literal[FAILURE_CLASSES]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: ["timeout", "dropped", "conflict", "rate_limited", "server_error", "unavailable"]
+    )
+    never_retry: list[Literal[FAILURE_CLASSES]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: ["decline", "invalid_request", "auth", "risk_block"]
+    )
+
+    @field_validator("never_retry")
+    @classmethod
+    def _disjoint(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        both = sorted(set(info.data.get("transient") or ()) & set(v))
+        if both:
+            raise ValueError(f"{', '.join(both)} cannot be both transient and never_retry; remove it from one list")
+        return v
+
+
+class IdempotencyClause(Strict):
+    same_key_across_retries: bool = True
+
+
+class ErrorsClause(Strict):
+    required: list[Literal["type", "code", "message", "action", "contact"]] = Field(
+        default_factory=lambda: ["type", "action", "contact"], min_length=1
+    )
+    forbidden_messages: list[str] = Field(
+        default_factory=list, description="regular expressions a user-facing message must not match (case-insensitive)"
+    )
+
+    @field_validator("forbidden_messages")
+    @classmethod
+    def _regex(cls, v: list[str]) -> list[str]:
+        import re
+
+        for i, pattern in enumerate(v):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"item {i} is not a valid regular expression: {exc}") from None
+        return v
+
+
+class DegradationClause(Strict):
+    max_response_ms: int = Field(ge=1, description="every pay call is answered within this, even when nothing can pay")
+
+
+class MoneyClause(Strict):
+    """Money invariants are always checked; this only tunes them."""
+
+    final_states: list[Literal["succeeded", "declined", "failed", "pending"]] = Field(
+        default_factory=lambda: ["succeeded", "declined", "failed"], min_length=1
+    )
+
+
+class Contract(Strict):
+    name: str = Field(min_length=1)
+    description: str = ""
+    retry: RetryClause | None = None
+    idempotency: IdempotencyClause | None = None
+    errors: ErrorsClause | None = None
+    degradation: DegradationClause | None = None
+    money: MoneyClause = Field(default_factory=MoneyClause)

@@ -1,0 +1,82 @@
+"""``{order.amount}``-style placeholders in target request templates.
+
+A string that is exactly one placeholder takes the value's own type (so
+``amount: "{order.amount}"`` sends a JSON number); placeholders inside longer
+strings are formatted as text. ``{{`` and ``}}`` are literal braces.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Mapping
+
+__all__ = ["ORDER_FIELDS", "START_FIELDS", "placeholders", "render", "render_value", "unknown_placeholders"]
+
+_PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_.]*)\}(?!\})")
+
+# What the workload knows about each order, for pay/lookup templates.
+ORDER_FIELDS = frozenset(
+    {
+        "order.id",
+        "order.amount",
+        "order.currency",
+        "order.description",
+        "order.card.name",
+        "order.card.number",
+        "order.card.payment_method",
+        "order.card.exp_month",
+        "order.card.exp_year",
+        "order.card.cvc",
+        "customer.name",
+        "customer.email",
+        "customer.phone",
+        "customer.address",
+    }
+)
+# What the runner knows when starting a target.
+START_FIELDS = frozenset({"python", "port", "run_dir", "target_dir", "repo_root"})
+
+
+def placeholders(value: Any) -> Iterable[str]:
+    """Every placeholder name in a (nested) template value."""
+    if isinstance(value, str):
+        yield from _PLACEHOLDER.findall(value)
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from placeholders(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from placeholders(v)
+
+
+def unknown_placeholders(value: Any, known: frozenset[str]) -> list[str]:
+    return sorted({p for p in placeholders(value) if p not in known})
+
+
+def _lookup(context: Mapping[str, Any], name: str) -> Any:
+    current: Any = context
+    for part in name.split("."):
+        if isinstance(current, Mapping):
+            current = current[part]
+        else:
+            current = getattr(current, part)
+    return current
+
+
+def render(template: str, context: Mapping[str, Any]) -> Any:
+    whole = _PLACEHOLDER.fullmatch(template)
+    if whole:
+        return _lookup(context, whole.group(1))
+    text = _PLACEHOLDER.sub(lambda m: str(_lookup(context, m.group(1))), template)
+    return text.replace("{{", "{").replace("}}", "}")
+
+
+def render_value(value: Any, context: Mapping[str, Any]) -> Any:
+    """Render every string inside a nested JSON-like template."""
+    if isinstance(value, str):
+        return render(value, context)
+    if isinstance(value, Mapping):
+        return {k: render_value(v, context) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render_value(v, context) for v in value]
+    return value

@@ -1,0 +1,169 @@
+"""Checks are pure functions of evidence: each passes a correct history, fails
+a wrong one naming its clause and the offending order, and skips (never
+passes) when nothing reached its clause."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from harness.checks import REGISTRY, CheckContext, run_checks
+from harness.checks import base as checks_base
+from harness.evidence.collect import classify
+from harness.evidence.model import Attempt, Evidence, LedgerEntry, OrderHistory, TargetCall
+from harness.spec import load_contract, load_scenario, load_target
+from harness.workload.orders import Card, Customer, Order
+
+REPO = Path(__file__).resolve().parents[2]
+TARGET = load_target(REPO / "scenarios/targets/reference.yaml")
+CONTRACT = load_contract(REPO / "scenarios/contracts/reference.yaml")
+SCENARIO = load_scenario(REPO / "scenarios/standard/card-timeouts.yaml", TARGET.spec)
+CTX = CheckContext(contract=CONTRACT, scenario=SCENARIO, target=TARGET.spec)
+VISA = Card(name="visa", provider="cardpay", number="4242424242424242", payment_method="pm_card_visa", exp_month=12,
+            exp_year=2030, cvc="123", expected="succeeded", category="ok")
+WHO = Customer(name="A B", email="a@example.org", phone="1", address="x")
+
+
+def order(i: int = 1, amount: int = 1000) -> Order:
+    return Order(index=i, id=f"ord_{i}", amount=amount, currency="usd", description="d", card=VISA, customer=WHO)
+
+
+def attempt(t: float, status: int | None, *, dur: float = 0.01, key: str = "k1", delivery: str = "delivered",
+            decline: str | None = None, retry_after: float | None = None, ref: str = "ord_1") -> Attempt:
+    klass, failure = classify(status, delivery, "card_declined" if decline else None, decline)
+    return Attempt(provider="cardpay", seq=int(t * 1000), t_start=t, t_end=t + dur, method="POST",
+                   path="/v1/payment_intents", endpoint="payment_intents.create", order_ref=ref, idempotency_key=key,
+                   status=status, decline_code=decline, retry_after_s=retry_after, delivery=delivery, klass=klass,
+                   failure=failure)
+
+
+def history(attempts: list[Attempt], final: str, *, charges: int = 0, o: Order | None = None,
+            pay_body: dict | None = None, pay_status: int = 200, pay_elapsed: float = 0.1) -> OrderHistory:
+    o = o or order()
+    ledger = [LedgerEntry(provider="cardpay", seq=i, t=10.0 + i, kind="charge", amount=o.amount, currency="usd",
+                          payment_intent=f"pi_{i}", order_ref=o.id) for i in range(charges)]
+    pay = TargetCall(order_id=o.id, kind="pay", t_start=0.0, t_end=pay_elapsed, status=pay_status,
+                     body=pay_body or {"status": final}, outcome=final)
+    look = TargetCall(order_id=o.id, kind="lookup", t_start=20.0, t_end=20.01, status=200, body={"status": final},
+                      outcome=final)
+    return OrderHistory(order=o, calls=[pay, look], attempts=attempts, ledger=ledger, final=final,
+                        final_source="lookup")
+
+
+def verdict(cid: str, *histories: OrderHistory):
+    ev = Evidence(orders={h.order.id: h for h in histories}, submitted=len(histories))
+    (v,) = run_checks([cid], ev, CTX)
+    assert v.check == cid and v.where.startswith(str(CONTRACT.doc.file))
+    return v
+
+
+GOOD_RETRY = [attempt(0.0, 503), attempt(0.2, 503, key="k1"), attempt(0.7, 200)]
+
+
+@pytest.mark.parametrize("cid,bad,measured", [
+    ("retry.max_attempts", [attempt(i * 0.5, 503) for i in range(4)] + [attempt(2.5, 200)], "max attempts seen 5 > 3"),
+    ("retry.transient", [attempt(0.0, 503)], "were not retried"),
+    ("retry.never_retry", [attempt(0.0, 402, decline="insufficient_funds"), attempt(0.3, 402, decline="insufficient_funds")],
+     "retried after a non-retryable failure"),
+    ("retry.backoff", [attempt(0.0, 503), attempt(0.011, 200)], "sooner than the backoff allows"),
+    ("retry.honour_retry_after", [attempt(0.0, 429, retry_after=1.0), attempt(0.3, 200)], "before Retry-After elapsed"),
+    ("idempotency.same_key_across_retries", [attempt(0.0, 503), attempt(0.3, 200, key="k2")], "did not keep one idempotency key"),
+])
+def test_retry_family_fails_the_wrong_history_and_passes_the_right_one(cid: str, bad: list[Attempt], measured: str) -> None:
+    final_bad = "failed" if cid == "retry.transient" else "succeeded"
+    v = verdict(cid, history(bad, final_bad, charges=int(final_bad == "succeeded")))
+    assert v.status == "fail", v
+    assert measured in v.measured
+    assert v.examples and v.examples[0].order_id == "ord_1"
+    assert v.examples[0].history["events"], "the example carries the order's history"
+    good = verdict(cid, history(GOOD_RETRY, "succeeded", charges=1))
+    assert good.status in ("pass", "skipped"), good
+
+
+@pytest.mark.parametrize("cid", ["retry.transient", "retry.never_retry", "retry.backoff", "retry.honour_retry_after",
+                                 "idempotency.same_key_across_retries"])
+def test_nothing_to_judge_is_skipped_with_a_reason(cid: str) -> None:
+    v = verdict(cid, history([attempt(0.0, 200)], "succeeded", charges=1))
+    assert v.status == "skipped" and v.reason
+
+
+def test_backoff_uses_the_documented_minimum_per_retry() -> None:
+    # equal jitter, 200 ms initial: retry 1 >= 100 ms, retry 2 >= 200 ms (10 ms tolerance)
+    ok = [attempt(0.0, 503), attempt(0.101, 503), attempt(0.302, 200)]
+    assert verdict("retry.backoff", history(ok, "succeeded", charges=1)).status == "pass"
+    short = [attempt(0.0, 503), attempt(0.101, 503), attempt(0.25, 200)]  # 139 ms before retry 2
+    v = verdict("retry.backoff", history(short, "succeeded", charges=1))
+    assert v.status == "fail" and "retry 2 came 139 ms" in v.examples[0].why
+
+
+def test_transient_failure_at_the_attempt_limit_is_not_a_violation() -> None:
+    v = verdict("retry.transient", history([attempt(0, 503), attempt(0.2, 503), attempt(0.7, 503)], "failed"))
+    assert v.status == "pass"
+
+
+def test_double_charge_names_the_intents_and_money_at_risk() -> None:
+    v = verdict("money.no_double_charge", history(GOOD_RETRY, "succeeded", charges=2))
+    assert v.status == "fail" and v.money_at_risk == 1000
+    assert "in 2 charges (pi_0, pi_1)" in v.examples[0].why
+
+
+def test_orphan_capture_and_phantom_success() -> None:
+    orphan = verdict("money.no_orphan_capture", history(GOOD_RETRY, "failed", charges=1))
+    assert orphan.status == "fail" and "final state is failed" in orphan.examples[0].why
+    phantom = verdict("money.state_matches_ledger", history(GOOD_RETRY, "succeeded", charges=0))
+    assert phantom.status == "fail" and phantom.money_at_risk == 1000
+
+
+def test_unattributed_charge_is_an_orphan() -> None:
+    h = history([attempt(0.0, 200)], "succeeded", charges=1)
+    ev = Evidence(orders={h.order.id: h}, submitted=1, unattributed_ledger=[
+        LedgerEntry(provider="cardpay", seq=9, t=1.0, kind="charge", amount=500, currency="usd", payment_intent="pi_x")])
+    (v,) = run_checks(["money.no_orphan_capture"], ev, CTX)
+    assert v.status == "fail" and "carry no known order (pi_x)" in v.measured
+
+
+def test_pending_after_drain_is_not_final() -> None:
+    v = verdict("money.all_final", history([attempt(0.0, None, delivery="client_gone")], "pending"))
+    assert v.status == "fail" and "still pending after the drain" in v.examples[0].why
+
+
+def test_errors_require_type_action_contact() -> None:
+    vague = {"status": "failed", "error": {"message": "Payment failed, please try again"}}
+    v = verdict("errors.required", history([attempt(0, 503)] * 3, "failed", pay_body=vague, pay_status=502))
+    assert v.status == "fail"
+    assert "lacks type (error.type), action (error.action), contact (error.contact)" in v.examples[0].why
+    assert "matches the forbidden" in v.examples[0].why
+    clear = {"status": "failed", "error": {"type": "provider_unavailable", "message": "The card network is down.",
+                                           "action": "Try again in a few minutes", "contact": "support@x"}}
+    good = history([attempt(0, 503)] * 3, "failed", pay_body=clear, pay_status=502)
+    good.calls[1].body = clear
+    assert verdict("errors.required", good).status == "pass"
+
+
+def test_degradation_counts_no_answer_as_a_violation() -> None:
+    h = history([], "failed", pay_elapsed=20.0)
+    h.calls[0] = TargetCall(order_id="ord_1", kind="pay", t_start=0, t_end=20.0, error="no complete answer within 20s")
+    v = verdict("degradation.max_response_ms", h)
+    assert v.status == "fail" and "no answer after 20000 ms" in v.examples[0].why
+
+
+def test_a_check_that_raises_is_an_error_verdict_not_a_crash(monkeypatch) -> None:
+    def boom(ev, ctx):
+        raise RuntimeError("bug in a check")
+
+    check = REGISTRY["money.all_final"]
+    monkeypatch.setitem(checks_base._registry, "money.all_final", dataclasses.replace(check, fn=boom))
+    (v,) = run_checks(["money.all_final"], Evidence(), CTX)
+    assert v.status == "error" and "RuntimeError: bug in a check" in v.reason
+
+
+@pytest.mark.parametrize("status,delivery,klass,failure", [
+    (200, "delivered", "ok", None), (402, "delivered", "failed", "decline"), (503, "delivered", "failed", "unavailable"),
+    (500, "delivered", "unknown", "server_error"), (None, "dropped", "unknown", "dropped"),
+    (200, "client_gone", "unknown", "timeout"), (429, "delivered", "failed", "rate_limited"),
+    (409, "delivered", "failed", "conflict"), (401, "delivered", "failed", "auth"),
+])
+def test_attempt_classes(status, delivery, klass, failure) -> None:
+    assert classify(status, delivery) == (klass, failure)
