@@ -58,7 +58,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    console = Console(stderr=False, highlight=False)
+    console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(highlight=False, width=140)  # CI logs: no 80-column wrapping
     try:
         if args.command == "validate":
             return _validate(args, console)
@@ -130,18 +132,22 @@ def _replay(args: argparse.Namespace, seed: int) -> str:
 
 def _run(args: argparse.Namespace, console: Console, argv: list[str]) -> int:
     from harness.evidence.journal import exit_code_for, new_journal
-    from harness.report import write_reports
+    from harness.report import clear_reports, write_reports
     from harness.report.terminal import TerminalObserver, print_report
     from harness.run.runner import run_all
     from harness.run.scenario_run import RunOptions
 
+    from harness.run.ports import check_target_host
+
     inputs = _load(args)  # everything validated before anything starts
+    check_target_host(inputs.target.spec.base_url.replace("{port}", "0"), args.allow_host)
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     report_dir = Path(args.report_dir)
     opts = RunOptions(seed=seed, report_dir=report_dir, fault_backend=args.faults or os.environ.get("PAYCHAOS_FAULT_BACKEND"),
                       allow_hosts=args.allow_host)
     replay = _replay(args, seed)
     journal = new_journal(seed, ["paychaos", *argv], replay, _inputs_record(inputs), opts.fault_backend)
+    clear_reports(report_dir)
     console.print(f"paychaos: {len(inputs.scenarios)} scenario(s) against {inputs.target.spec.name}, seed {seed}")
     observer = None if args.quiet else TerminalObserver(console)
 

@@ -54,8 +54,8 @@ class ToxicSpec(BaseModel):
         if not _NAME.match(value):
             raise PydanticCustomError(
                 "toxic_name",
-                "name={value!r} is invalid: use 1-100 letters, digits, '_', '.' or '-'",
-                {"value": value},
+                "name={value} is invalid: use 1-100 letters, digits, '_', '.' or '-'",
+                {"value": repr(value)},
             )
         return value
 
@@ -67,8 +67,8 @@ class ToxicSpec(BaseModel):
             fix = f"did you mean '{close[0]}'? " if close else ""
             raise PydanticCustomError(
                 "toxic_type",
-                "type={value!r} is not a known toxic; {fix}known toxics: {known}",
-                {"value": value, "fix": fix, "known": ", ".join(REGISTRY)},
+                "type={value} is not a known toxic; {fix}known toxics: {known}",
+                {"value": repr(value), "fix": fix, "known": ", ".join(REGISTRY)},
             )
         return value
 

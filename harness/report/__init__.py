@@ -9,7 +9,20 @@ from harness.evidence.journal import RunJournal
 from harness.report.junit import render_junit
 from harness.report.markdown import render_markdown
 
-__all__ = ["write_reports"]
+__all__ = ["write_reports", "clear_reports", "REPORT_FILES"]
+
+REPORT_FILES = ("journal.json", "junit.xml", "summary.md")
+
+
+def clear_reports(report_dir: Path) -> None:
+    """Remove what an earlier run wrote here (only our own files), so a stale
+    report can never pass for this run's, and each run starts with fresh
+    per-scenario folders (target databases, provider journals)."""
+    import shutil
+
+    shutil.rmtree(report_dir / "runs", ignore_errors=True)
+    for name in REPORT_FILES:
+        (report_dir / name).unlink(missing_ok=True)
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -6,10 +6,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.live import Live
 from rich.markup import escape
-from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
@@ -93,25 +92,30 @@ class TerminalObserver(RunObserver):
 
 def print_report(console: Console, j: RunJournal) -> None:
     word, text = headline(j)
-    table = Table(title="Verdicts", show_lines=False, expand=False)
-    for col in ("scenario", "check", "status", "measured / reason"):
-        table.add_column(col, overflow="fold")
+    table = Table(title="Verdicts", expand=False)
+    table.add_column("scenario", no_wrap=True)
+    table.add_column("check", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("measured / reason", overflow="fold", min_width=30)
     for s in j.scenarios:
         if not s.verdicts:
             table.add_row(s.name, "run", Text(s.status, style=_STYLE.get(s.status, "")), escape(s.error or ""))
-        for v in s.verdicts:
+        for i, v in enumerate(s.verdicts):
             shown = v.measured if v.status in ("pass", "fail") else v.reason
-            table.add_row(s.name, v.check, Text(v.status, style=_STYLE.get(v.status, "")), escape(shown))
+            table.add_row(s.name if i == 0 else "", v.check, Text(v.status, style=_STYLE.get(v.status, "")),
+                          escape(shown))
+        table.add_section()
     console.print(table)
     for s in j.scenarios:
         for v in s.verdicts:
             if v.status in ("fail", "error"):
-                console.print(Panel(Text(verdict_text(v, s.name)), title=f"{s.name}: {v.check}",
-                                    border_style=_STYLE[v.status]))
+                console.rule(f"[{_STYLE[v.status]}]{escape(s.name)}: {v.check}", align="left")
+                # Evidence lines are never wrapped: they are read side by side.
+                console.print(Text(verdict_text(v, s.name)), soft_wrap=True)
         if s.status in ("error", "interrupted") and s.target.log_tail:
-            console.print(Panel(Text(s.target.log_tail[-3000:]), title=f"{s.name}: target output (tail)",
-                                border_style="yellow"))
+            console.rule(f"[yellow]{escape(s.name)}: target output (tail)", align="left")
+            console.print(Text(s.target.log_tail[-3000:]), soft_wrap=True)
     at_risk = sum(v.money_at_risk or 0 for s in j.scenarios for v in s.verdicts if v.status == "fail")
     style = {"PASS": "bold green", "FAIL": "bold red"}.get(word, "bold yellow")
-    console.print(Group(Text(f"{word}: {text}" + (f" Money at risk: {money(at_risk)}." if at_risk else ""), style=style)))
-    console.print(f"seed {j.seed} · replay: [bold]{escape(j.replay)}[/]")
+    console.print(Text(f"{word}: {text}" + (f" Money at risk: {money(at_risk)}." if at_risk else ""), style=style))
+    console.print(f"seed {j.seed} · replay: [bold]{escape(j.replay)}[/]", soft_wrap=True)

@@ -182,8 +182,8 @@ class ScenarioRun:
         obs.phase(name, "collecting evidence")
         journals, dropped, ledgers = {}, 0, {}
         for p, control in controls.items():
-            journals[p], lost = await control.journal_all()
-            dropped += lost
+            journals[p] = await control.journal_all()
+            dropped += int((await control.journal(0, 1)).get("dropped", 0))
             ledgers[p] = await control.ledger()
         if self.proc is not None and self.proc.exited():
             result.target.died_during_run = True

@@ -120,7 +120,7 @@ class Link:
             return
         await stub.interrupt()
         stub.entry = entry
-        if not (stub.closed or stub.detached):
+        if not (stub.closed or stub.detached) and stub in self.stubs:
             stub.start()
 
     async def remove(self, name: str) -> None:
@@ -128,6 +128,8 @@ class Link:
         if stub is None:
             return
         stopped = await stub.interrupt()
+        if stub not in self.stubs:  # the connection ended while we waited
+            return
         stub.entry.toxic.cleanup(stub)  # timeout closes the connection here, as in Go
         if not stub.closed and stopped:
             while stub.queue:

@@ -60,6 +60,7 @@ def _kill_group(pid: int, sig: int) -> None:
 class ManagedServer:
     """A toxiproxy-server we started. ``start``/``stop`` block: call them off the loop."""
 
+    # Retries are for the free port being taken before the server binds it.
     def __init__(self, binary: Path, *, startup_timeout: float = 10.0, attempts: int = 3):
         self.binary = Path(binary)
         self.startup_timeout = startup_timeout
@@ -74,7 +75,7 @@ class ManagedServer:
 
     def start(self) -> ToxiproxyClient:
         problems = []
-        for _ in range(self.attempts):  # the free port can be taken before the server binds it
+        for _ in range(self.attempts):
             port = free_loopback_port()
             with self._lock:
                 if self._stopped:
@@ -97,10 +98,13 @@ class ManagedServer:
                     continue
                 self.url = client.url
                 return ToxiproxyClient(client.url)
+            exited = self.proc.poll() is not None
             problems.append(self._failure(port))
             with self._lock:
                 proc, self.proc = self.proc, None
-            self._terminate(proc)
+            self._terminate(proc, grace=0.5)  # never became ready: no need to be gentle
+            if not exited:
+                break  # hung, not a port clash: another port will not help
         raise FaultBackendError(
             f"toxiproxy-server ({self.binary}) did not become ready on 127.0.0.1: "
             + "; ".join(problems))

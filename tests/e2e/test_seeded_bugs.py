@@ -1,0 +1,40 @@
+"""Every seeded bug in the reference target is caught by the check that names
+its clause, with an offending order in the verdict; the correct target passes
+the same scenario."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import STANDARD
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+# bug -> (scenario, the clause whose verdict must fail)
+CATALOGUE = {
+    "no-retry": ("card-timeouts", "retry.transient"),
+    "retry-declines": ("card-declines", "retry.never_retry"),
+    "unbounded-retry": ("card-timeouts", "retry.max_attempts"),
+    "no-backoff": ("card-timeouts", "retry.backoff"),
+    "new-key-per-attempt": ("card-timeouts", "idempotency.same_key_across_retries"),
+    "ignore-retry-after": ("rate-limited", "retry.honour_retry_after"),
+    "double-charge-on-timeout": ("lost-reply", "money.no_double_charge"),
+    "vague-errors": ("card-declines", "errors.required"),
+}
+
+
+@pytest.mark.parametrize("bug", sorted(CATALOGUE))
+def test_seeded_bug_is_caught_by_its_clause(run_paychaos, bug: str) -> None:
+    scenario, clause = CATALOGUE[bug]
+    run = run_paychaos(str(STANDARD / f"{scenario}.yaml"), "--seed", "7", env={"REFTARGET_BUG": bug})
+    assert run.code == 1, (run.stdout[-3000:], run.stderr[-3000:])
+    verdict = run.verdicts()[clause]
+    assert verdict["status"] == "fail", verdict
+    assert verdict["where"].startswith("scenarios/contracts/reference.yaml:") or "reference.yaml:" in verdict["where"]
+    assert verdict["examples"], "the verdict shows an offending order"
+    example = verdict["examples"][0]
+    assert example["order_id"].startswith("ord_") and example["history"]["events"]
+    # the reports say it too
+    junit = (run.report_dir / "junit.xml").read_text()
+    assert f'name="{clause}"' in junit and "<failure" in junit
+    assert clause in (run.report_dir / "summary.md").read_text()

@@ -1,0 +1,142 @@
+"""Each seeded bug shows its ONE deviation, and the same scenario passes without it.
+
+The catalogue's own shape (names, docstrings, parsing) is tested in test_units.py.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from examples.reference_target.bugs import SEEDED_BUGS
+
+from .fakes import FakeCardpay
+
+EPS = 1e-9
+
+
+def test_every_seeded_bug_has_a_test_here():
+    tested = {name.removeprefix("test_").split("__")[0].replace("_", "-") for name in globals() if "__" in name}
+    assert tested >= set(SEEDED_BUGS)
+
+
+async def test_no_retry__gives_up_after_one_transient_failure(cardpay, reftarget):
+    cardpay.script.append(FakeCardpay.status(503))
+    async with reftarget(bugs="no-retry") as target:
+        response = await target.pay("ord_b")
+    assert len(cardpay.creates) == 1
+    assert response.status_code == 502
+
+
+async def test_no_retry__still_resolves_ambiguity_by_lookup(cardpay, reftarget):
+    cardpay.script.append(FakeCardpay.COMMIT_THEN_TIMEOUT)
+    async with reftarget(bugs="no-retry") as target:
+        response = await target.pay("ord_b")
+    assert len(cardpay.creates) == 1
+    assert len(cardpay.searches) == 1
+    assert response.status_code == 200
+
+
+async def test_retry_declines__retries_a_402_with_the_same_key(cardpay, reftarget):
+    async with reftarget(bugs="retry-declines") as target:
+        response = await target.pay("ord_b", "pm_card_visa_chargeDeclinedInsufficientFunds")
+    assert len(cardpay.creates) == 3
+    assert len(set(cardpay.keys)) == 1
+    # Only the retrying is wrong: the answer is still an honest decline.
+    assert response.status_code == 402
+    assert response.json()["error"]["code"] == "insufficient_funds"
+
+
+async def test_unbounded_retry__makes_ten_attempts(cardpay, reftarget, sleeps):
+    cardpay.script.extend([FakeCardpay.status(503)] * 20)
+    async with reftarget(bugs="unbounded-retry") as target:
+        response = await target.pay("ord_b")
+    assert len(cardpay.creates) == 10
+    assert len(set(cardpay.keys)) == 1
+    assert response.status_code == 502
+    # Still backed off between them.
+    assert all(s > 0 for s in sleeps.calls)
+
+
+async def test_no_backoff__retries_without_sleeping(cardpay, reftarget, sleeps):
+    cardpay.script.extend([FakeCardpay.status(503)] * 3)
+    async with reftarget(bugs="no-backoff") as target:
+        await target.pay("ord_b")
+    assert len(cardpay.creates) == 3
+    assert sleeps.calls == [0.0, 0.0]
+
+
+async def test_no_backoff__still_honours_retry_after(cardpay, reftarget, sleeps):
+    cardpay.script.append(FakeCardpay.status(429, retry_after="1", error_code="rate_limit"))
+    async with reftarget(bugs="no-backoff") as target:
+        await target.pay("ord_b")
+    assert sleeps.calls == [pytest.approx(1.0, abs=EPS)]
+
+
+async def test_new_key_per_attempt__sends_distinct_keys(cardpay, reftarget):
+    cardpay.script.append(FakeCardpay.status(503))
+    async with reftarget(bugs="new-key-per-attempt") as target:
+        response = await target.pay("ord_b")
+    assert len(cardpay.creates) == 2
+    assert len(set(cardpay.keys)) == 2
+    assert response.status_code == 200
+
+
+async def test_ignore_retry_after__sleeps_only_its_backoff(cardpay, reftarget, sleeps):
+    cardpay.script.append(FakeCardpay.status(429, retry_after="1", error_code="rate_limit"))
+    async with reftarget(bugs="ignore-retry-after") as target:
+        await target.pay("ord_b")
+    assert len(sleeps.calls) == 1
+    assert 0.1 - EPS <= sleeps.calls[0] <= 0.2 + EPS
+
+
+async def test_double_charge_on_timeout__charges_again_under_a_new_key(cardpay, reftarget):
+    cardpay.script.append(FakeCardpay.COMMIT_THEN_TIMEOUT)
+    async with reftarget(bugs="double-charge-on-timeout") as target:
+        response = await target.pay("ord_b")
+    assert response.status_code == 200
+    assert len(set(cardpay.keys)) == 2
+    assert len(cardpay.charges_for("ord_b")) == 2
+
+
+async def test_double_charge_on_timeout__keeps_the_key_when_not_ambiguous(cardpay, reftarget):
+    cardpay.script.append(FakeCardpay.status(503))
+    async with reftarget(bugs="double-charge-on-timeout") as target:
+        await target.pay("ord_b")
+    assert len(set(cardpay.keys)) == 1
+
+
+@pytest.mark.parametrize(
+    ("payment_method", "script"),
+    [("pm_card_visa_chargeDeclinedInsufficientFunds", []), ("pm_card_visa", [FakeCardpay.status(503)] * 3)],
+    ids=["declined", "failed"],
+)
+async def test_vague_errors__carry_only_a_message(cardpay, reftarget, payment_method, script):
+    cardpay.script.extend(script)
+    async with reftarget(bugs="vague-errors") as target:
+        response = await target.pay("ord_b", payment_method)
+        stored = await target.status("ord_b")
+    for answer in (response, stored):
+        assert answer.json()["error"] == {"message": "Payment failed, please try again"}
+    assert response.status_code in (402, 502)
+
+
+async def test_no_client_timeout__builds_a_client_without_timeout(cardpay, reftarget):
+    async with reftarget(bugs="no-client-timeout") as target:
+        timeout = target.service.client.http.timeout
+    assert timeout == httpx.Timeout(None)
+    assert (timeout.connect, timeout.read, timeout.write, timeout.pool) == (None, None, None, None)
+
+
+async def test_correct_service_client_has_the_configured_timeout(cardpay, reftarget):
+    async with reftarget(timeout_s=0.7) as target:
+        timeout = target.service.client.http.timeout
+    assert (timeout.connect, timeout.read, timeout.write, timeout.pool) == (0.7, 0.7, 0.7, 0.7)
+
+
+async def test_bugs_combine(cardpay, reftarget, sleeps):
+    cardpay.script.extend([FakeCardpay.status(503)] * 3)
+    async with reftarget(bugs="no-backoff,new-key-per-attempt") as target:
+        await target.pay("ord_b")
+    assert sleeps.calls == [0.0, 0.0]
+    assert len(set(cardpay.keys)) == 3
