@@ -189,6 +189,7 @@ def render_history(h: OrderHistory) -> dict[str, Any]:
                  "result": a.label(), "class": a.klass, "failure": a.failure, "key": a.idempotency_key,
                  "elapsed_ms": round((a.t_end - a.t_start) * 1000, 1),
                  **({"fault": a.fault["kind"]} if a.fault else {}),
+                 **({"network_fault": a.network_fault} if a.network_fault else {}),
                  **({"retry_after_s": a.retry_after_s} if a.retry_after_s is not None else {}),
                  **({"replayed": True} if a.replayed else {})}
                 for a in h.attempts

@@ -12,6 +12,12 @@ __all__ = ["classify", "attempt_from_journal", "build_evidence"]
 
 RISK_DECLINE_CODES = frozenset({"fraudulent", "merchant_blacklist"})
 
+# Network faults that can lose a reply the provider believes it delivered. While
+# one is on, the provider's view of an attempt says nothing about what the
+# target received, so the attempt is classed unknown (never ok or failed).
+LOSSY_DOWNSTREAM = frozenset({"timeout", "reset_peer", "limit_data"})
+LOSSY_BOTH = frozenset({"down"})
+
 
 def classify(status: int | None, delivery: str, error_code: str | None = None, decline_code: str | None = None,
              committed: bool = False) -> tuple[str, str | None]:
@@ -121,11 +127,32 @@ def build_evidence(
             else:
                 h.ledger.append(entry)
 
+    _mark_network_losses(ev, faults)
     for h in ev.orders.values():
         h.attempts.sort(key=lambda a: (a.t_start, a.seq))
         h.ledger.sort(key=lambda e: e.t)
         _settle_final(h)
     return ev
+
+
+def _mark_network_losses(ev: Evidence, faults: list[FaultEvent]) -> None:
+    windows: dict[str, list[tuple[float, float, str]]] = {}
+    for f in faults:
+        if f.layer != "network" or f.t_on is None:
+            continue
+        stream = f.rule.get("stream", "downstream")
+        if f.kind in LOSSY_BOTH or (f.kind in LOSSY_DOWNSTREAM and stream == "downstream"):
+            windows.setdefault(f.provider, []).append((f.t_on, f.t_off if f.t_off is not None else float("inf"), f.name))
+    if not windows:
+        return
+    for h in ev.orders.values():
+        for a in h.attempts:
+            for on, off, name in windows.get(a.provider, ()):
+                if a.t_start <= off and a.t_end >= on:
+                    a.network_fault = name
+                    if a.klass != "unknown":
+                        a.klass, a.failure = "unknown", "dropped"
+                    break
 
 
 def _settle_final(h: OrderHistory) -> None:

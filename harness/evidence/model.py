@@ -65,6 +65,7 @@ class Attempt(_Model):
     delivery: str = "delivered"
     committed: bool = False
     fault: dict[str, Any] | None = None
+    network_fault: str | None = None  # a lossy network fault was on while it ran: its reply may never have arrived
     klass: Literal["ok", "failed", "unknown"] = "ok"
     failure: str | None = None  # a FAILURE_CLASSES name when not ok
 

@@ -15,13 +15,15 @@ __all__ = ["open_backend", "BACKENDS"]
 BACKENDS = {"embedded": EmbeddedBackend, "toxiproxy": ToxiproxyBackend}
 
 
-def open_backend(kind: str | None = None, *, env: Mapping[str, str] | None = None,
-                 **options: Any) -> BackendBase:
+def open_backend(kind: str | None = None, *, seed: int | None = None,
+                 env: Mapping[str, str] | None = None, **options: Any) -> BackendBase:
     """A fault backend, not yet started (``await b.start()`` or ``async with b:``).
 
-    ``options`` go to the backend: ``seed`` for embedded; ``url``/``binary`` for
-    toxiproxy. Raises FaultBackendError (with how to install it) when toxiproxy
-    is asked for and neither a server binary nor TOXIPROXY_URL is available.
+    ``seed`` seeds the embedded backend's per-connection draws; Toxiproxy cannot
+    use one, and its ``describe()`` says so. Other ``options`` go to the backend
+    (``url``/``binary`` for toxiproxy). Raises FaultBackendError (with how to
+    install it) when toxiproxy is asked for and neither a server binary nor
+    TOXIPROXY_URL is available.
     """
     env = os.environ if env is None else env
     chosen = (kind or env.get("PAYCHAOS_FAULT_BACKEND") or "embedded").strip().lower()
@@ -31,5 +33,5 @@ def open_backend(kind: str | None = None, *, env: Mapping[str, str] | None = Non
         raise DefinitionError(
             f"fault backend {chosen!r} (from {source}) is unknown; use one of: {', '.join(BACKENDS)}")
     if chosen == "toxiproxy":
-        return ToxiproxyBackend(env=env, **options)
-    return EmbeddedBackend(**options)
+        return ToxiproxyBackend(env=env, seed=seed, **options)
+    return EmbeddedBackend(seed=seed, **options)

@@ -16,7 +16,7 @@ def money(minor: int | None) -> str:
 
 def event_line(ev: dict[str, Any]) -> str:
     extra = []
-    for key in ("class", "fault", "retry_after_s", "replayed"):
+    for key in ("class", "fault", "network_fault", "retry_after_s", "replayed"):
         if ev.get(key) not in (None, "ok", False):
             extra.append(f"{key}={ev[key]}")
     if ev.get("key"):

@@ -34,6 +34,7 @@ from harness.workload.orders import OrderFactory
 __all__ = ["RunOptions", "TargetInfo", "ScenarioResult", "run_scenario", "scenario_seed"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+DRAIN_CONCURRENCY = 32
 
 
 class RunOptions(BaseModel):
@@ -155,7 +156,11 @@ class ScenarioRun:
         timeline = Timeline(list(self.scenario.faults), FaultApplier(controls, backend, proxies),
                             on_change=lambda e: obs.fault_changed(name, e))
         factory = OrderFactory(spec.workload, spec.providers, self.seed, run_tag=f"{self.seed % 0xFFFFFF:06x}")
-        client = TargetClient(self.target, base_url, max_connections=max(8, spec.workload.workers * 2))
+        # Never fewer connections than calls in flight: a call queued inside the
+        # client would count its wait as the target's answer time.
+        w = spec.workload
+        in_flight = w.max_in_flight if w.rate is not None else w.workers
+        client = TargetClient(self.target, base_url, max_connections=max(in_flight, DRAIN_CONCURRENCY))
         await stack.enter_async_context(client)
         driver = Driver(client, factory.orders(), spec.workload, on_call=lambda c: obs.call_done(name, c))
 
@@ -177,7 +182,7 @@ class ScenarioRun:
         obs.phase(name, "drain")
         last = {c.order_id: c.outcome for c in run.calls}
         lookups = await drain(client, run.orders, last, self.inputs.contract.spec.money.final_states, spec.drain,
-                              on_call=lambda c: obs.call_done(name, c))
+                              concurrency=DRAIN_CONCURRENCY, on_call=lambda c: obs.call_done(name, c))
 
         obs.phase(name, "collecting evidence")
         journals, dropped, ledgers = {}, 0, {}
@@ -279,6 +284,7 @@ def summarise(ev: Evidence, pay_calls: list[TargetCall], duration_s: float) -> d
         "provider_requests": len(attempts),
         "provider_attempt_classes": {k: sum(1 for a in attempts if a.klass == k) for k in ("ok", "failed", "unknown")},
         "faults_fired": sum(1 for a in attempts if a.fault),
+        "network_affected": sum(1 for a in attempts if a.network_fault),
         "unattributed_attempts": ev.unattributed_attempts,
         "unattributed_charges": len([e for e in ev.unattributed_ledger if e.kind == "charge"]),
         "captured": sum(h.net_captured for h in ev.histories()),

@@ -33,23 +33,16 @@ class FaultApplier:
             return
         from harness.faults import ToxicSpec
 
-        proxy = self._proxy(spec)
-        if spec.kind == "down":
-            await self._backend.set_enabled(proxy, False)
-        else:
-            await self._backend.add_toxic(proxy, ToxicSpec(name=spec.name, type=spec.kind, stream=spec.rule["stream"],
-                                                           toxicity=spec.rule["toxicity"],
-                                                           attributes=spec.rule["attributes"]))
+        # `down` too is a ToxicSpec: both backends apply it as enabled=false.
+        await self._backend.add_toxic(self._proxy(spec), ToxicSpec(
+            name=spec.name, type=spec.kind, stream=spec.rule["stream"], toxicity=spec.rule["toxicity"],
+            attributes=spec.rule["attributes"]))
 
     async def lift(self, spec: FaultSpec) -> None:
         if spec.layer == "http":
             await self._controls[spec.provider].remove_fault(spec.name)
             return
-        proxy = self._proxy(spec)
-        if spec.kind == "down":
-            await self._backend.set_enabled(proxy, True)
-        else:
-            await self._backend.remove_toxic(proxy, spec.name)
+        await self._backend.remove_toxic(self._proxy(spec), spec.name)
 
     def _proxy(self, spec: FaultSpec) -> str:
         if self._backend is None or spec.provider not in self._proxies:

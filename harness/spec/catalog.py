@@ -18,13 +18,10 @@ from harness.errors import SpecIssue
 from harness.spec.messages import issues_from_validation
 from harness.spec.source import Document
 
-__all__ = ["PROVIDERS", "layer_of", "fault_kinds", "validate_attributes", "test_cards", "NETWORK_ONLY_KINDS"]
+__all__ = ["PROVIDERS", "layer_of", "fault_kinds", "validate_attributes", "test_cards"]
 
 # Provider name -> the package that implements it (a real HTTP server each).
 PROVIDERS: Mapping[str, str] = MappingProxyType({"cardpay": "mock_providers.cardpay"})
-
-# Network "faults" that are not toxics but proxy states.
-NETWORK_ONLY_KINDS = ("down",)
 
 
 def _http_registry() -> Mapping[str, type[BaseModel]]:
@@ -42,14 +39,14 @@ def _toxic_registry() -> Mapping[str, Any]:
 def fault_kinds() -> dict[str, list[str]]:
     return {
         "http": sorted(_http_registry()),
-        "network": sorted([*_toxic_registry(), *NETWORK_ONLY_KINDS]),
+        "network": sorted(_toxic_registry()),
     }
 
 
 def layer_of(kind: str) -> str | None:
     if kind in _http_registry():
         return "http"
-    if kind in _toxic_registry() or kind in NETWORK_ONLY_KINDS:
+    if kind in _toxic_registry():
         return "network"
     return None
 
@@ -58,9 +55,7 @@ def _http_model(kind: str) -> type[BaseModel]:
     return _http_registry()[kind]
 
 
-def _toxic_model(kind: str) -> type[BaseModel] | None:
-    if kind in NETWORK_ONLY_KINDS:
-        return None
+def _toxic_model(kind: str) -> type[BaseModel]:
     return _toxic_registry()[kind].Attributes
 
 
@@ -69,11 +64,6 @@ def validate_attributes(
 ) -> tuple[dict[str, Any], list[SpecIssue]]:
     """Phase 2: the kind's own attribute model. Returns normalised attributes."""
     model = _http_model(kind) if layer == "http" else _toxic_model(kind)
-    if model is None:
-        if attributes:
-            key = next(iter(attributes))
-            return {}, [doc.issue((*where, key), f"unknown field; {kind!r} takes no attributes")]
-        return {}, []
     try:
         value = model.model_validate(attributes)
     except ValidationError as exc:

@@ -42,8 +42,9 @@ class ToxiproxyBackend(BackendBase):
 
     def __init__(self, *, url: str | None = None, binary: str | Path | None = None,
                  op_timeout: float = 30.0, startup_timeout: float = 10.0,
-                 env: Mapping[str, str] | None = None):
+                 env: Mapping[str, str] | None = None, seed: int | None = None):
         super().__init__(op_timeout=op_timeout)
+        self.seed = seed  # accepted for a uniform call; Toxiproxy cannot use it
         env = os.environ if env is None else env
         self.url = url or env.get("TOXIPROXY_URL") or None
         self.binary: Path | None = None
@@ -70,7 +71,8 @@ class ToxiproxyBackend(BackendBase):
             "binary": str(self.binary) if self.binary else None,
             "url": self.url,
             "managed": self.managed,
-            "toxicity": "per connection, unseeded (Toxiproxy ignores its -seed)",
+            "seed": self.seed,
+            "toxicity": "per connection, unseeded (Toxiproxy ignores its -seed): a run does not replay",
         }
 
     async def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:

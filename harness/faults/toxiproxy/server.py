@@ -82,15 +82,19 @@ class ManagedServer:
                     raise FaultBackendError("toxiproxy-server start was abandoned (backend closed)")
                 fd, self._log_path = tempfile.mkstemp(prefix="paychaos-toxiproxy-", suffix=".log")
                 with os.fdopen(fd, "wb") as log:
-                    self.proc = subprocess.Popen(
+                    proc = self.proc = subprocess.Popen(
                         [str(self.binary), "-host", "127.0.0.1", "-port", str(port)],
                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                         start_new_session=True,
+                        # It logs every connection at info level: costly under load, and
+                        # its log file lives as long as the server.
+                        env={**os.environ, "LOG_LEVEL": os.environ.get("LOG_LEVEL", "warn")},
                     )
-                self._finalizer = weakref.finalize(self, _kill_group, self.proc.pid, signal.SIGKILL)
+                self._finalizer = weakref.finalize(self, _kill_group, proc.pid, signal.SIGKILL)
             client = ToxiproxyClient(f"http://127.0.0.1:{port}", read_timeout=2.0)
             deadline = time.monotonic() + self.startup_timeout
-            while time.monotonic() < deadline and self.proc.poll() is None:
+            # ``stop`` may run meanwhile from another thread: watch the local ``proc``.
+            while time.monotonic() < deadline and proc.poll() is None and not self._stopped:
                 try:
                     self.version = client.version()
                 except FaultBackendError:
@@ -98,11 +102,14 @@ class ManagedServer:
                     continue
                 self.url = client.url
                 return ToxiproxyClient(client.url)
-            exited = self.proc.poll() is not None
-            problems.append(self._failure(port))
+            if self._stopped:
+                raise FaultBackendError("toxiproxy-server start was abandoned (backend closed)")
+            exited = proc.poll() is not None
+            problems.append(self._failure(proc, port))
             with self._lock:
-                proc, self.proc = self.proc, None
+                self.proc = None
             self._terminate(proc, grace=0.5)  # never became ready: no need to be gentle
+            self._drop_log()
             if not exited:
                 break  # hung, not a port clash: another port will not help
         raise FaultBackendError(
@@ -127,8 +134,8 @@ class ManagedServer:
             self._finalizer.detach()
             self._finalizer = None
 
-    def _failure(self, port: int) -> str:
-        code = self.proc.poll() if self.proc else None
+    def _failure(self, proc: subprocess.Popen, port: int) -> str:
+        code = proc.poll()
         state = (f"exited with status {code}" if code is not None
                  else f"no answer on /version within {self.startup_timeout:g}s")
         return f"port {port}: {state}; its output: {self.output()[-800:]!r}"
@@ -145,9 +152,13 @@ class ManagedServer:
             self._stopped = True
             proc, self.proc = self.proc, None
         self._terminate(proc, grace)
-        if self._log_path:
+        self._drop_log()
+
+    def _drop_log(self) -> None:
+        with self._lock:
+            path, self._log_path = self._log_path, None
+        if path:
             try:
-                os.unlink(self._log_path)
+                os.unlink(path)
             except OSError:
                 pass
-            self._log_path = None
