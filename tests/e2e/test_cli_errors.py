@@ -53,7 +53,7 @@ def test_bad_scenario_is_exit_2_with_location_and_nothing_started(tmp_path: Path
 
 def test_validate_and_list_on_the_shipped_suite() -> None:
     ok = subprocess.run([sys.executable, "-m", "harness.cli", "validate"], cwd=REPO, capture_output=True, text=True)
-    assert ok.returncode == 0 and "4 scenario(s)" in ok.stdout.replace("\n", " ")
+    assert ok.returncode == 0 and "6 scenario(s)" in ok.stdout.replace("\n", " ")
     ls = subprocess.run([sys.executable, "-m", "harness.cli", "list", str(STANDARD)], cwd=REPO, capture_output=True,
                         text=True, env={**os.environ, "COLUMNS": "200"})
     assert ls.returncode == 0 and "card-timeouts" in ls.stdout and "retry.max_attempts" in ls.stdout

@@ -1,0 +1,128 @@
+"""CardPay: a Stripe-compatible card acquirer (API v1 subset) that the
+official stripe SDK talks to unchanged.
+
+Auth: ``Authorization: Bearer sk_test_...`` (or HTTP Basic with the key as
+user name, as Stripe accepts). By default any ``sk_test_`` key passes; set
+``api_keys`` through the control API to accept only those.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from ..core.provider import Provider, Result
+from ..core.routing import Route
+from .errors import status_error, stripe_error, unauthorized
+from .intents import IntentStore
+from .payment_intents import PaymentIntentsApi
+from .refunds import RefundsApi
+
+__all__ = ["CardPay"]
+
+
+class CardPay(PaymentIntentsApi, RefundsApi, Provider):
+    name = "cardpay"
+    config_keys = ("api_keys",)
+
+    def __init__(self, **kwargs):
+        self.store = IntentStore()
+        self.api_keys: frozenset[str] | None = None  # None: any sk_test_ key
+        self._last_good_auth: bytes | None = None  # the hot path sees one key over and over
+        super().__init__(**kwargs)
+        self.ledger.objects = self.store.intents  # one dict for both: memory per request counts
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("POST", "/v1/payment_intents", "payment_intents.create", self.pi_create),
+            Route("GET", "/v1/payment_intents/search", "payment_intents.search", self.pi_search),
+            Route("GET", "/v1/payment_intents/{id}", "payment_intents.retrieve", self.pi_retrieve),
+            Route("POST", "/v1/payment_intents/{id}/confirm", "payment_intents.confirm", self.pi_confirm),
+            Route("POST", "/v1/payment_intents/{id}/cancel", "payment_intents.cancel", self.pi_cancel),
+            Route("POST", "/v1/refunds", "refunds.create", self.refund_create),
+        ]
+
+    # -- provider hooks -------------------------------------------------------
+    def authenticate(self, req) -> Result | None:
+        raw = req.headers.get(b"authorization")
+        if raw is not None and raw == self._last_good_auth:
+            return None
+        key = _api_key(raw)
+        if key is None:
+            return unauthorized(None)
+        ok = key.startswith("sk_test_") if self.api_keys is None else key in self.api_keys
+        if not ok:
+            return unauthorized(key)
+        self._last_good_auth = raw
+        return None
+
+    def error_result(self, status, code=None, retry_after_s=None, message=None) -> Result:
+        return status_error(status, code, retry_after_s, message)
+
+    def not_found_result(self, req) -> Result:
+        return stripe_error(404, "invalid_request_error",
+                            f"Unrecognized request URL ({req.method}: {req.path}). Please see"
+                            " https://stripe.com/docs or we can help at https://support.stripe.com/.",
+                            saved=False)
+
+    def idempotency_result(self, verdict, key, ex, first_path) -> Result:
+        if verdict == "in_use":
+            return stripe_error(
+                409, "invalid_request_error",
+                "There is currently another in-progress request using this idempotent key (that probably"
+                f" means you submitted twice, and the other request is still going through): {key}."
+                " Please try again later.", "idempotency_key_in_use", saved=False)
+        if first_path != ex.path:
+            message = ("Keys for idempotent requests can only be used for the same endpoint they were first"
+                       f" used for ('{first_path}' vs '{ex.path}'). Try using a key other than '{key}' if you"
+                       " meant to execute a different request.")
+        else:
+            message = ("Keys for idempotent requests can only be used with the same parameters they were"
+                       f" first used with. Try using a key other than '{key}' if you meant to execute a"
+                       " different request.")
+        return stripe_error(400, "idempotency_error", message, saved=False)
+
+    def order_ref_of(self, route, params, args) -> str | None:
+        endpoint = route.endpoint
+        if endpoint == "payment_intents.create":
+            return params.get(self.order_ref_field)
+        if endpoint == "payment_intents.search":
+            return self.search_order_ref(params)
+        ident = args.get("id") if endpoint != "refunds.create" else params.get("payment_intent")
+        intent = self.store.get(ident) if ident else None
+        return None if intent is None else intent.order_ref
+
+    def configure(self, cfg: dict):
+        if "api_keys" not in cfg:
+            return list(cfg), lambda: None
+        keys = cfg.pop("api_keys")
+        if keys is not None and (not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys)):
+            raise ValueError(f"api_keys={keys!r} is invalid: it must be a list of key strings such as"
+                             " ['sk_test_abc'], or null to accept any sk_test_ key")
+
+        def apply() -> None:
+            self.api_keys = None if keys is None else frozenset(keys)
+            self._last_good_auth = None
+
+        return list(cfg), apply
+
+    def reset_state(self) -> None:
+        self.store.reset()
+        self.ledger.objects = self.store.intents
+
+
+def _api_key(raw: bytes | None) -> str | None:
+    if not raw:
+        return None
+    value = raw.decode("latin-1").strip()
+    scheme, _, cred = value.partition(" ")
+    scheme = scheme.lower()
+    if scheme == "bearer":
+        return cred.strip() or None
+    if scheme == "basic":
+        try:
+            user = base64.b64decode(cred.strip(), validate=True).decode("latin-1")
+        except (binascii.Error, ValueError):
+            return None
+        return user.partition(":")[0] or None
+    return None

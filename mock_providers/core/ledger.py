@@ -1,0 +1,67 @@
+"""The ledger: every movement of money a provider committed. Ground truth for
+the harness's money invariants (docs/interfaces.md section 5).
+
+Entries are stored as tuples and become dicts only when read. Objects (a
+provider's payment intents or orders) register here so that the control API
+can list them; each must offer ``ledger_view() -> dict``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from .journal import WALL_OFFSET, iso_wall
+
+__all__ = ["Ledger", "LEDGER_FIELDS"]
+
+LEDGER_FIELDS = ("seq", "t", "wall", "kind", "amount", "currency", "payment_intent", "refund",
+                 "order_ref", "idempotency_key")
+_STORED = tuple(f for f in LEDGER_FIELDS if f != "wall")
+
+
+class Ledger:
+    def __init__(self) -> None:
+        self._entries: list[tuple] = []
+        self.objects: dict[str, object] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _add(self, kind, amount, currency, intent_id, refund_id, order_ref, key) -> None:
+        self._entries.append((len(self._entries) + 1, time.monotonic(), kind, amount,
+                              currency, intent_id, refund_id, order_ref, key))
+
+    def charge(self, amount: int, currency: str, intent_id: str, order_ref: str | None,
+               idempotency_key: str | None) -> None:
+        self._add("charge", amount, currency, intent_id, None, order_ref, idempotency_key)
+
+    def refund(self, amount: int, currency: str, intent_id: str, refund_id: str,
+               order_ref: str | None, idempotency_key: str | None) -> None:
+        self._add("refund", amount, currency, intent_id, refund_id, order_ref, idempotency_key)
+
+    def entries(self) -> list[dict]:
+        out = []
+        for e in self._entries:
+            d = dict(zip(_STORED, e))
+            d["wall"] = iso_wall(e[1] + WALL_OFFSET)
+            out.append({k: d[k] for k in LEDGER_FIELDS})
+        return out
+
+    def totals(self) -> dict[str, tuple[int, int]]:
+        """(charged, refunded) per payment intent, from the entries alone."""
+        out: dict[str, tuple[int, int]] = {}
+        for e in self._entries:
+            charged, refunded = out.get(e[5], (0, 0))
+            if e[2] == "charge":
+                charged += e[3]
+            else:
+                refunded += e[3]
+            out[e[5]] = (charged, refunded)
+        return out
+
+    def snapshot(self) -> dict:
+        return {"entries": self.entries(), "intents": [o.ledger_view() for o in self.objects.values()]}
+
+    def reset(self) -> None:
+        self._entries = []
+        self.objects = {}

@@ -1,0 +1,231 @@
+"""The provider base class: the request pipeline every mock provider shares.
+
+Order, as Stripe documents it (faults first, since they model the network
+and the provider's front door):
+
+  control prefix -> journal -> fault decision -> [drop | front-door status]
+  -> authentication -> routing (404) -> idempotency (replay / 400 / 409)
+  -> [delay] -> execute (or a saved 500) -> save -> [commit_drop] -> answer
+
+A provider subclass supplies routes and the provider-specific answers
+(``authenticate``, ``error_result``, ``order_ref_of``...). Handlers return
+a ``Result`` synchronously; only a delay makes the pipeline async.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import ClassVar
+
+from .control_api import ControlApi
+from .fault_engine import FaultEngine
+from .faults import Effect
+from .forms import parse_form
+from .http import Reply, Request, status_line
+from .idempotency import IN_USE, MISMATCH, NEW, IdempotencyStore
+from .journal import Exchange, Journal
+from .ledger import Ledger
+from .routing import Route, Router
+
+__all__ = ["Provider", "Result", "info"]
+
+CONTROL_PREFIX = "/__paychaos/"
+_NO_EFFECT = Effect()
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def info(status, error_type=None, error_code=None, decline_code=None, object_id=None,
+         object_status=None, replayed=False, retry_after_s=None, should_retry=None) -> tuple:
+    """The journal's ``response`` summary (docs/interfaces.md section 4), as a tuple."""
+    return (status, error_type, error_code, decline_code, object_id, object_status, replayed,
+            retry_after_s, should_retry)
+
+
+class Result:
+    """A handler's answer. ``saved``: may be stored under an idempotency key
+    (execution began); validation failures are not."""
+
+    __slots__ = ("status", "body", "headers", "info", "saved")
+
+    def __init__(self, status: int, body: bytes, info: tuple, headers: bytes = b"", saved: bool = True):
+        self.status = status
+        self.body = body
+        self.info = info
+        self.headers = headers
+        self.saved = saved
+
+
+class Provider:
+    name: ClassVar[str] = ""
+    idempotency_header: ClassVar[bytes | None] = b"idempotency-key"
+    default_order_ref_field: ClassVar[str] = "metadata[order_id]"
+
+    def __init__(self, *, seed: int = 0, journal_capacity: int = 50_000, journal_dir: str | None = None,
+                 order_ref_field: str | None = None, idempotency_ttl_s: float = 24 * 3600.0):
+        self.journal = Journal(self.name, journal_capacity, journal_dir)
+        self.ledger = Ledger()
+        self.idem = IdempotencyStore(idempotency_ttl_s)
+        self.faults = FaultEngine(self.name, seed)
+        self.order_ref_field = order_ref_field or self.default_order_ref_field
+        self.router = Router(self.routes())
+        self.control = ControlApi(self)
+        self.seq = 0
+        self._rid = "req_" + secrets.token_hex(4)
+        self._rid_fmt = self._rid + "%08x"
+
+    # -- hooks --------------------------------------------------------------
+    def routes(self) -> list[Route]:
+        raise NotImplementedError
+
+    def authenticate(self, req: Request) -> Result | None:
+        """None to let the request in, else the refusal (nothing is saved)."""
+        return None
+
+    def error_result(self, status: int, code: str | None = None, retry_after_s: float | None = None,
+                     message: str | None = None) -> Result:
+        """The provider's real error answer for a bare HTTP status (faults)."""
+        raise NotImplementedError
+
+    def not_found_result(self, req: Request) -> Result:
+        return self.error_result(404, message=f"Unrecognized request URL ({req.method}: {req.path})")
+
+    def idempotency_result(self, verdict: str, key: str, ex: Exchange, first_path: str) -> Result:
+        """The answer for a key that is in use (409) or reused differently (400)."""
+        raise NotImplementedError
+
+    def invalid_key_result(self, key: str) -> Result:
+        return self.error_result(400, message=f"Idempotency key {key[:20]!r}... is longer than"
+                                              f" {MAX_IDEMPOTENCY_KEY} characters")
+
+    def order_ref_of(self, route: Route, params: dict, args: dict) -> str | None:
+        return params.get(self.order_ref_field)
+
+    config_keys: ClassVar[tuple[str, ...]] = ()
+
+    def configure(self, cfg: dict):
+        """Validate provider-specific config keys (raise ValueError with the fix).
+        Returns (keys it does not know, a function that applies the rest)."""
+        return list(cfg), lambda: None
+
+    def reset_state(self) -> None:
+        """Forget provider-specific objects (intents, tokens...)."""
+
+    def parse_params(self, req: Request) -> dict[str, str]:
+        return parse_form(req.body) if req.method == "POST" else parse_form(req.query)
+
+    # -- pipeline -------------------------------------------------------------
+    def __call__(self, req: Request):
+        path = req.path
+        if path.startswith(CONTROL_PREFIX):
+            return self.control.handle(req)
+        self.seq = seq = self.seq + 1
+        route, args = self.router.match(req.method, path)
+        ex = Exchange(seq, req, route.endpoint if route is not None else "unknown", self._rid_fmt % seq)
+        self.journal.append(ex)
+        params = ex.params = self.parse_params(req)
+        # The key is evidence even when a fault answers first (same key across retries?).
+        key = None
+        if self.idempotency_header is not None and req.method == "POST":
+            raw = req.headers.get(self.idempotency_header)
+            if raw is not None:
+                key = ex.idempotency_key = raw.decode("utf-8", "replace")
+        order_ref = None
+        if route is not None:
+            order_ref = ex.order_ref = self.order_ref_of(route, params, args)
+        eff = _NO_EFFECT
+        if self.faults.rules:
+            decision = self.faults.decide(req.method, path, order_ref, seq)
+            if decision is not None:
+                ex.fault = decision.journal()
+                eff = decision.effect
+                if eff.drop_before:
+                    return Reply(None, record=ex)
+                if eff.status is not None:
+                    return self._reply(ex, self.error_result(eff.status, eff.code, eff.retry_after_s))
+        denied = self.authenticate(req)
+        if denied is not None:
+            return self._reply(ex, denied)
+        if route is None:
+            return self._reply(ex, self.not_found_result(req))
+        if key is not None and len(key) > MAX_IDEMPOTENCY_KEY:
+            return self._reply(ex, self.invalid_key_result(key))
+        if eff.delay_s:
+            return self._delayed(ex, route, params, args, key, eff)
+        rec = None
+        if key is not None:
+            verdict, rec = self.idem.begin(key, route.endpoint, path, req.body, params)
+            if verdict is not NEW:
+                return self._reply(ex, self._idempotent_answer(verdict, rec, ex))
+        return self._execute(ex, route, params, args, rec, eff)
+
+    async def _delayed(self, ex, route, params, args, key, eff):
+        rec = None
+        if key is not None:
+            verdict, rec = self.idem.begin(key, route.endpoint, ex.path, ex.body, params)
+            if verdict is not NEW:
+                # A slow provider is slow for replays too; the verdict was taken on arrival.
+                await asyncio.sleep(eff.delay_s)
+                return self._reply(ex, self._idempotent_answer(verdict, rec, ex))
+        try:
+            await asyncio.sleep(eff.delay_s)
+        except BaseException:
+            if rec is not None:
+                self.idem.abandon(rec)
+            raise
+        # Executes even if the client has gone: its outcome is now ambiguous.
+        return self._execute(ex, route, params, args, rec, eff)
+
+    def _execute(self, ex, route, params, args, rec, eff) -> Reply:
+        try:
+            if eff.saved_status is not None:
+                result = self.error_result(eff.saved_status, eff.code)
+            else:
+                result = route.handler(ex, params, args, eff.decline_code)
+        except BaseException:
+            if rec is not None:
+                self.idem.abandon(rec)
+            raise
+        if rec is not None:
+            if result.saved:
+                self.idem.complete(rec, result.status, result.body, result.headers, result.info, ex.request_id)
+            else:
+                self.idem.abandon(rec)
+        if eff.drop_after:
+            return Reply(None, record=ex)
+        return self._reply(ex, result)
+
+    def _idempotent_answer(self, verdict, rec, ex) -> Result:
+        if verdict is IN_USE or verdict is MISMATCH:
+            return self.idempotency_result(verdict, rec.key, ex, rec.path)
+        i = rec.info
+        replayed = (i[0], i[1], i[2], i[3], i[4], i[5], True, i[7], i[8])
+        headers = b"%sIdempotent-Replayed: true\r\nOriginal-Request: %s\r\n" % (
+            rec.headers, rec.request_id.encode())
+        return Result(rec.status, rec.body, replayed, headers)
+
+    def _reply(self, ex: Exchange, result: Result) -> Reply:
+        ex.response = result.info
+        key = ex.idempotency_key
+        body = result.body
+        # One formatting pass for the whole response (hot path; see http.build_response).
+        if key is None:
+            data = b"%sContent-Type: application/json\r\nContent-Length: %d\r\nRequest-Id: %s\r\n%s\r\n%s" % (
+                status_line(result.status), len(body), ex.request_id.encode(), result.headers, body)
+        else:
+            data = (b"%sContent-Type: application/json\r\nContent-Length: %d\r\nRequest-Id: %s\r\n"
+                    b"Idempotency-Key: %s\r\n%s\r\n%s") % (
+                status_line(result.status), len(body), ex.request_id.encode(), key.encode("utf-8", "replace"),
+                result.headers, body)
+        return Reply(data, record=ex)
+
+    # -- lifecycle ------------------------------------------------------------
+    def reset(self) -> None:
+        self.faults.reset()
+        self.journal.reset()
+        self.ledger.reset()
+        self.idem.reset()
+        self.reset_state()
+
+    def close(self) -> None:
+        self.journal.close()

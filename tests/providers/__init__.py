@@ -1,0 +1,1 @@
+"""Tests of the mock providers (see conftest.py for the fixtures)."""
