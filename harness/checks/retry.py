@@ -13,8 +13,10 @@ it is never longer than what the target actually slept.
 
 from __future__ import annotations
 
+from typing import Callable
+
 from harness.checks.base import CheckContext, Verdict, failed, passed, pick_examples, register, skipped
-from harness.evidence.model import Evidence, OrderHistory
+from harness.evidence.model import Attempt, Evidence
 
 __all__: list[str] = []
 
@@ -32,9 +34,27 @@ def _incomplete(ev: Evidence, ctx: CheckContext, cid: str, clause: str) -> Verdi
     return None
 
 
-def _pairs(h: OrderHistory):
-    creates = h.creates
-    return [(k, creates[k], creates[k + 1]) for k in range(len(creates) - 1)]
+def _judge_waits(ev: Evidence, need_ms: Callable[[int, Attempt], float | None], tolerance_ms: float,
+                 why: Callable[[int, Attempt, float, float], str]):
+    """Every retry after a failed attempt: its wait against ``need_ms(retry, attempt)``
+    (None: not judged). Returns (offenders with their shortest-wait example, judged, waits)."""
+    offenders, judged, waits = [], 0, []
+    for h in ev.histories():
+        creates = h.creates
+        worst: tuple[str, float] | None = None
+        for k in range(len(creates) - 1):
+            a, nxt = creates[k], creates[k + 1]
+            need = None if a.klass == "ok" else need_ms(k + 1, a)  # after a success it is not a retry
+            if need is None:
+                continue
+            judged += 1
+            wait = (nxt.t_start - a.t_end) * 1000
+            waits.append(wait)
+            if wait < need - tolerance_ms and (worst is None or need - wait > worst[1]):
+                worst = (why(k + 1, a, wait, need), need - wait)
+        if worst is not None:
+            offenders.append((h, worst[0], worst[1]))
+    return offenders, judged, waits
 
 
 @register("retry.max_attempts", severity="major", clause="attempts per payment are bounded")
@@ -129,23 +149,10 @@ def backoff(ev: Evidence, ctx: CheckContext) -> Verdict:
         return v
     if b.jitter == "full":
         return skipped(ctx, cid, "full jitter allows any wait from 0, so no single wait can break it", clause=clause)
-    offenders, judged, gaps = [], 0, []
-    for h in ev.histories():
-        worst = None
-        for k, a, nxt in _pairs(h):
-            if a.klass == "ok":
-                continue  # not a retry: the attempt before it succeeded
-            judged += 1
-            gap_ms = (nxt.t_start - a.t_end) * 1000
-            need = b.min_wait_ms(k + 1)
-            gaps.append(gap_ms)
-            if gap_ms < need - b.tolerance_ms:
-                short = need - gap_ms
-                if worst is None or short > worst[1]:
-                    worst = (f"retry {k + 1} came {gap_ms:.0f} ms after attempt {k + 1} ended ({a.label()}); "
-                             f"the documented backoff allows no less than {need:.0f} ms", short)
-        if worst is not None:
-            offenders.append((h, worst[0], worst[1]))
+    offenders, judged, gaps = _judge_waits(
+        ev, lambda retry, a: b.min_wait_ms(retry), b.tolerance_ms,
+        lambda retry, a, wait, need: (f"retry {retry} came {wait:.0f} ms after attempt {retry} ended ({a.label()}); "
+                                      f"the documented backoff allows no less than {need:.0f} ms"))
     if not judged:
         return skipped(ctx, cid, "no payment was retried, so no backoff could be measured", clause=clause)
     figures = {"retries": judged, "min_gap_ms": round(min(gaps), 1)}
@@ -169,21 +176,10 @@ def honour_retry_after(ev: Evidence, ctx: CheckContext) -> Verdict:
     clause = f"a retry after a response with Retry-After waits at least that long ({tol} ms tolerance)"
     if (v := _incomplete(ev, ctx, cid, clause)) is not None:
         return v
-    offenders, judged = [], 0
-    for h in ev.histories():
-        worst = None
-        for k, a, nxt in _pairs(h):
-            if a.retry_after_s is None:
-                continue
-            judged += 1
-            gap_ms = (nxt.t_start - a.t_end) * 1000
-            need = a.retry_after_s * 1000
-            if gap_ms < need - tol:
-                if worst is None or need - gap_ms > worst[1]:
-                    worst = (f"attempt {k + 1} got {a.label()} with Retry-After {a.retry_after_s:g}s; the retry came "
-                             f"{gap_ms:.0f} ms later", need - gap_ms)
-        if worst is not None:
-            offenders.append((h, worst[0], worst[1]))
+    offenders, judged, _ = _judge_waits(
+        ev, lambda retry, a: None if a.retry_after_s is None else a.retry_after_s * 1000, tol,
+        lambda retry, a, wait, need: (f"attempt {retry} got {a.label()} with Retry-After {a.retry_after_s:g}s; "
+                                      f"the retry came {wait:.0f} ms later"))
     if not judged:
         return skipped(ctx, cid, "no retry followed a response with Retry-After", clause=clause)
     if offenders:

@@ -127,6 +127,11 @@ def _parse_one(i: int, entry: dict[str, Any], providers: list[str], doc: Documen
     if problems:
         return None, problems
 
+    name = common.name or f"{common.kind}-{i}"
+    if layer == "network":
+        problems = _check_toxic(name, common.kind, envelope, attributes, doc, where)
+        if problems:
+            return None, problems
     if layer == "http":
         rule: dict[str, Any] = {"kind": common.kind, "rate": envelope.rate, **attributes}
         if envelope.first_n is not None:
@@ -135,7 +140,6 @@ def _parse_one(i: int, entry: dict[str, Any], providers: list[str], doc: Documen
             rule["match"] = envelope.match.model_dump(exclude_none=True)
     else:
         rule = {"stream": envelope.stream, "toxicity": envelope.toxicity, "attributes": attributes}
-    name = common.name or f"{common.kind}-{i}"
     if layer == "http":
         rule["id"] = name
     return (
@@ -143,6 +147,29 @@ def _parse_one(i: int, entry: dict[str, Any], providers: list[str], doc: Documen
                   name=name, rule=rule),
         [],
     )
+
+
+def _check_toxic(name: str, kind: str, envelope: _NetEnvelope, attributes: dict[str, Any], doc: Document,
+                 where: tuple) -> list[SpecIssue]:
+    """The backends' own ToxicSpec rules that span envelope and kind (e.g.
+    ``down`` takes the whole proxy, so its toxicity must be 1)."""
+    from harness.faults import ToxicSpec
+
+    try:
+        ToxicSpec(name=name, type=kind, stream=envelope.stream, toxicity=envelope.toxicity, attributes=attributes)
+    except ValidationError as exc:
+        issues = []
+        for err in exc.errors(include_url=False):
+            loc = tuple(err.get("loc", ()))
+            if loc[:1] == ("attributes",):
+                loc = loc[1:]
+            elif loc[:1] == ("type",):
+                loc = ("kind",)
+            elif not loc and "toxicity" in str(err.get("msg", "")):
+                loc = ("toxicity",)
+            issues.append(doc.issue((*where, *loc), str(err.get("msg"))))
+        return issues
+    return []
 
 
 def _wrong_layer(key: str, layer: str) -> str:

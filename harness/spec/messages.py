@@ -12,6 +12,7 @@ import typing
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core.core_schema import ErrorType
 
 from harness.errors import SpecIssue
 from harness.spec.source import Document
@@ -45,8 +46,16 @@ def issues_from_validation(
     issues = []
     for err in exc.errors(include_url=False):
         loc = (*prefix, *_clean_loc(err.get("loc", ())))
+        key = (err.get("ctx") or {}).get("key")
+        if key is not None and len(loc) == len(prefix):  # a model-level error about one key
+            loc = (*loc, key)
         issues.append(doc.issue(loc, _message(err, model, loc[len(prefix):])))
     return _dedupe(issues)
+
+
+# pydantic's own error types; anything else is a PydanticCustomError whose
+# message is already complete (field=value, rule, fix) and is used verbatim.
+_BUILTIN_TYPES = frozenset(typing.get_args(ErrorType))
 
 
 def _clean_loc(loc: tuple) -> tuple:
@@ -101,6 +110,8 @@ def _message(err: dict, model: type[BaseModel] | None, loc: tuple) -> str:
     if kind == "string_pattern_mismatch":
         return f"must match {ctx.get('pattern')} (got {got(value)})"
     msg = str(err.get("msg", "is invalid"))
+    if kind not in _BUILTIN_TYPES:
+        return msg
     return f"{msg[:1].lower()}{msg[1:]} (got {got(value)})"
 
 

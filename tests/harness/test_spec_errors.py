@@ -195,3 +195,30 @@ def test_duplicate_scenario_names(tmp_path: Path) -> None:
 def test_the_shipped_inputs_are_valid() -> None:
     inputs = load_inputs([REPO / "scenarios/standard"], TARGET, CONTRACT)
     assert {s.spec.name for s in inputs.scenarios} >= {"card-timeouts", "card-declines", "rate-limited", "lost-reply"}
+
+
+NET = GOOD_SCENARIO.replace("kind: status\n    status: 503\n    rate: 0.5", "kind: latency\n    latency: 100\n    jitter: 10")
+
+
+@pytest.mark.parametrize("old,new,line,text", [
+    ("latency: 100", "latency: -5", 10, "faults[0].latency: latency=-5 is invalid for toxic 'latency': must be >= 0 ms"),
+    ("jitter: 10", "jitterr: 10", 11, "faults[0].jitterr: unknown attribute 'jitterr' for toxic 'latency'; did you mean 'jitter'?"),
+    ("jitter: 10", "jitter: 10\n    stream: sideways", 12, "faults[0].stream: must be one of 'upstream' or 'downstream'"),
+    ("jitter: 10", "jitter: 10\n    toxicity: 2", 12, "faults[0].toxicity: must be between 0 and 1 (got 2)"),
+    ("kind: latency\n    latency: 100\n    jitter: 10", "kind: down\n    toxicity: 0.5", 10,
+     "faults[0].toxicity: toxicity=0.5 is invalid for 'down': it takes the whole proxy down"),
+    ("kind: latency\n    latency: 100\n    jitter: 10", "kind: slicer\n    average_size: 0", 10,
+     "faults[0].average_size: average_size=0 is invalid"),
+])
+def test_bad_network_fault(tmp_path: Path, old: str, new: str, line: int, text: str) -> None:
+    assert old in NET
+    message = scenario_issue(tmp_path, NET.replace(old, new, 1))
+    assert f"s.yaml:{line} " in message, message
+    assert text in message, message
+
+
+def test_good_network_fault_carries_toxiproxy_attributes(tmp_path: Path) -> None:
+    s = load_scenario(write(tmp_path, NET), load_target(TARGET).spec)
+    (f,) = s.faults
+    assert f.layer == "network" and f.rule == {"stream": "downstream", "toxicity": 1.0,
+                                               "attributes": {"latency": 100, "jitter": 10}}
