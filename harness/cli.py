@@ -143,8 +143,10 @@ def _run(args: argparse.Namespace, console: Console, argv: list[str]) -> int:
     check_target_host(inputs.target.spec.base_url.replace("{port}", "0"), args.allow_host)
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     report_dir = Path(args.report_dir)
-    opts = RunOptions(seed=seed, report_dir=report_dir, fault_backend=args.faults or os.environ.get("PAYCHAOS_FAULT_BACKEND"),
-                      allow_hosts=args.allow_host)
+    backend = args.faults or os.environ.get("PAYCHAOS_FAULT_BACKEND") or "embedded"
+    if backend not in ("embedded", "toxiproxy"):
+        raise DefinitionError(f"PAYCHAOS_FAULT_BACKEND={backend!r} is not a fault backend; use embedded or toxiproxy")
+    opts = RunOptions(seed=seed, report_dir=report_dir, fault_backend=backend, allow_hosts=args.allow_host)
     replay = _replay(args, seed)
     journal = new_journal(seed, ["paychaos", *argv], replay, _inputs_record(inputs), opts.fault_backend)
     clear_reports(report_dir)
