@@ -34,6 +34,9 @@ __all__ = [
     "DoubleChargeOnTimeout",
     "VagueErrors",
     "NoClientTimeout",
+    "FailOnAmbiguous",
+    "SucceedOnAmbiguous",
+    "ForgetUnpaid",
 ]
 
 _REGISTRY: dict[str, type[SeededBug]] = {}
@@ -145,6 +148,39 @@ class NoClientTimeout(SeededBug):
 
     name = "no-client-timeout"
     breaks = "degradation.max_response_ms"
+
+
+class FailOnAmbiguous(SeededBug):
+    """When every attempt ended ambiguously, answers `failed` without looking the payment up.
+
+    Breaks: no orphan capture (the provider may have committed the charge: a
+    payment whose outcome is unknown must be resolved before it is called failed).
+    """
+
+    name = "fail-on-ambiguous"
+    breaks = "money.no_orphan_capture"
+
+
+class SucceedOnAmbiguous(SeededBug):
+    """When every attempt ended ambiguously, answers `succeeded` without looking the payment up.
+
+    Breaks: the service's final state equals the ledger (an order reported paid
+    must have been charged).
+    """
+
+    name = "succeed-on-ambiguous"
+    breaks = "money.state_matches_ledger"
+
+
+class ForgetUnpaid(SeededBug):
+    """Only paid orders can be looked up: `GET /payments/{id}` answers 404 for
+    declined and failed ones (as if they were never stored).
+
+    Breaks: every accepted order reaches a final state (none is lost).
+    """
+
+    name = "forget-unpaid"
+    breaks = "money.all_final"
 
 
 # Read-only view: the catalogue is fixed at import time.

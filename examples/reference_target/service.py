@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .attempts import PaymentAttempts, Sleep, new_idempotency_key
+from .bugs import FailOnAmbiguous, ForgetUnpaid, SucceedOnAmbiguous
 from .cardpay import CardpayClient, Found, LookupFailed
 from .config import Settings
 from .logs import log_event
@@ -115,7 +116,10 @@ class PaymentService:
         return await asyncio.shield(task)
 
     def get(self, order_id: str) -> Order | None:
-        return self.store.get(order_id)
+        order = self.store.get(order_id)
+        if order is not None and ForgetUnpaid in self.settings.bugs and order.status in (DECLINED, FAILED):
+            return None
+        return order
 
     def is_inflight(self, order_id: str) -> bool:
         return order_id in self._inflight
@@ -159,6 +163,10 @@ class PaymentService:
             )
         if final.kind is Kind.UNCONFIRMED:
             return self._pending(order.order_id, reason=f"intent {final.intent_status}")
+        if outcome.ambiguous and FailOnAmbiguous in self.settings.bugs:
+            return self._finish(order.order_id, FAILED, error=payment_unconfirmed(), reason="ambiguous_assumed_failed")
+        if outcome.ambiguous and SucceedOnAmbiguous in self.settings.bugs:
+            return self._finish(order.order_id, SUCCEEDED, reason="ambiguous_assumed_succeeded")
         if outcome.ambiguous:
             # The provider may have committed under our key: ask before answering.
             _, found = await self._lookup(order.order_id, traceparent)

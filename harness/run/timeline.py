@@ -51,6 +51,10 @@ class FaultApplier:
 
 
 class Timeline:
+    """Applies the changes in time order from one task. Changes due at the same
+    moment happen in file order, so when two HTTP rules match one request the
+    provider's priority (first added, first to fire) is the file's."""
+
     def __init__(self, faults: list[FaultSpec], applier: FaultApplier,
                  on_change: Callable[[FaultEvent], None] | None = None):
         self._faults = faults
@@ -60,29 +64,33 @@ class Timeline:
             f.name: FaultEvent(name=f.name, kind=f.kind, layer=f.layer, provider=f.provider, rule=f.rule) for f in faults
         }
         self._active: set[str] = set()
-        self._tasks: list[asyncio.Task] = []
+        self._task: asyncio.Task | None = None
         self.failure: BaseException | None = None
 
     def start(self, t0: float) -> None:
-        self._tasks = [asyncio.create_task(self._run_one(f, t0), name=f"fault:{f.name}") for f in self._faults]
+        self._task = asyncio.create_task(self._run(t0), name="fault-timeline")
 
-    async def _run_one(self, spec: FaultSpec, t0: float) -> None:
-        event = self.events[spec.name]
-        try:
-            await _sleep_until(t0 + spec.at)
-            await self._applier.apply(spec)
-            self._active.add(spec.name)
-            event.t_on = time.monotonic()
-            self._on_change(event)
-            if spec.duration is not None:
-                await _sleep_until(t0 + spec.at + spec.duration)
-                await self._lift(spec)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # recorded; the runner turns it into an infrastructure error
-            event.error = f"{type(exc).__name__}: {exc}"
-            if self.failure is None:
-                self.failure = exc
+    def _schedule(self) -> list[tuple[float, int, int, FaultSpec]]:
+        # (when, off before on at the same instant, file order, fault)
+        changes = [(f.at, 1, i, f) for i, f in enumerate(self._faults)]
+        changes += [(f.at + f.duration, 0, i, f) for i, f in enumerate(self._faults) if f.duration is not None]
+        return sorted(changes, key=lambda c: c[:3])
+
+    async def _run(self, t0: float) -> None:
+        for when, is_on, _, spec in self._schedule():
+            await _sleep_until(t0 + when)
+            try:
+                if is_on:
+                    await self._applier.apply(spec)
+                    self._active.add(spec.name)
+                    self.events[spec.name].t_on = time.monotonic()
+                    self._on_change(self.events[spec.name])
+                else:
+                    await self._lift(spec)
+            except Exception as exc:  # recorded; the runner turns it into an infrastructure error
+                self.events[spec.name].error = f"{type(exc).__name__}: {exc}"
+                if self.failure is None:
+                    self.failure = exc
 
     async def _lift(self, spec: FaultSpec) -> None:
         if spec.name not in self._active:
@@ -95,9 +103,9 @@ class Timeline:
 
     async def stop(self) -> None:
         """Cancel what has not happened yet and lift everything still on."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
         for spec in self._faults:
             try:
                 await self._lift(spec)

@@ -21,6 +21,18 @@ CATALOGUE = {
     "double-charge-on-timeout": ("lost-reply", "money.no_double_charge"),
     "vague-errors": ("card-declines", "errors.required"),
     "no-client-timeout": ("slow-provider", "degradation.max_response_ms"),
+    "fail-on-ambiguous": ("slow-provider", "money.no_orphan_capture"),
+    "succeed-on-ambiguous": ("lost-reply", "money.state_matches_ledger"),
+    "forget-unpaid": ("card-declines", "money.all_final"),
+}
+
+
+# Charging again under a new key is, seen from the provider, both a key change
+# and (where the first attempt committed) a second charge: these two bugs
+# necessarily show under both clauses. Every other bug fails its clause alone.
+ALSO_FAILS = {
+    "double-charge-on-timeout": {"idempotency.same_key_across_retries"},
+    "new-key-per-attempt": {"money.no_double_charge"},
 }
 
 
@@ -37,8 +49,12 @@ def test_seeded_bug_is_caught_by_its_clause(run_paychaos, bug: str) -> None:
     scenario, clause = CATALOGUE[bug]
     run = run_paychaos(str(STANDARD / f"{scenario}.yaml"), "--seed", "7", env={"REFTARGET_BUG": bug})
     assert run.code == 1, (run.stdout[-3000:], run.stderr[-3000:])
-    verdict = run.verdicts()[clause]
+    verdicts = run.verdicts()
+    verdict = verdicts[clause]
     assert verdict["status"] == "fail", verdict
+    # each bug breaks one documented expectation: no other clause fails
+    others = {c for c, v in verdicts.items() if v["status"] in ("fail", "error")} - {clause}
+    assert others <= ALSO_FAILS.get(bug, set()), others
     assert "contracts/reference.yaml:" in verdict["where"]
     assert verdict["examples"], "the verdict shows an offending order"
     example = verdict["examples"][0]

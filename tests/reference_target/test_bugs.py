@@ -121,6 +121,45 @@ async def test_vague_errors__carry_only_a_message(cardpay, reftarget, payment_me
     assert response.status_code in (402, 502)
 
 
+async def test_fail_on_ambiguous__answers_failed_without_a_lookup(cardpay, reftarget):
+    cardpay.script.extend([FakeCardpay.COMMIT_THEN_TIMEOUT] * 3)
+    async with reftarget(bugs="fail-on-ambiguous") as target:
+        response = await target.pay("ord_b")
+    assert response.status_code == 502 and response.json()["status"] == "failed"
+    assert cardpay.searches == [] and len(cardpay.charges_for("ord_b")) == 1  # charged, yet "failed"
+
+
+async def test_fail_on_ambiguous__keeps_clear_outcomes(cardpay, reftarget):
+    cardpay.script.append(FakeCardpay.COMMIT_THEN_TIMEOUT)  # the retry replays the success
+    async with reftarget(bugs="fail-on-ambiguous") as target:
+        response = await target.pay("ord_b")
+    assert response.json()["status"] == "succeeded"
+
+
+async def test_succeed_on_ambiguous__answers_succeeded_without_a_lookup(cardpay, reftarget):
+    cardpay.script.extend([httpx.RemoteProtocolError] * 3)  # nothing executed, nothing charged
+    async with reftarget(bugs="succeed-on-ambiguous") as target:
+        response = await target.pay("ord_b")
+    assert response.json()["status"] == "succeeded"
+    assert cardpay.searches == [] and cardpay.charges_for("ord_b") == []
+
+
+async def test_succeed_on_ambiguous__correct_service_looks_up_instead(cardpay, reftarget):
+    cardpay.script.extend([httpx.RemoteProtocolError] * 3)
+    async with reftarget() as target:
+        response = await target.pay("ord_b")
+    assert response.json()["status"] == "pending" and len(cardpay.searches) == 1
+
+
+async def test_forget_unpaid__lookup_answers_404_for_a_declined_order(cardpay, reftarget):
+    async with reftarget(bugs="forget-unpaid") as target:
+        declined = await target.pay("ord_d", payment_method="pm_card_visa_chargeDeclinedInsufficientFunds")
+        paid = await target.pay("ord_p")
+        assert declined.json()["status"] == "declined"  # the answer itself is right
+        assert (await target.status("ord_d")).status_code == 404
+        assert (await target.status("ord_p")).json()["status"] == "succeeded"
+
+
 async def test_no_client_timeout__builds_a_client_without_timeout(cardpay, reftarget):
     async with reftarget(bugs="no-client-timeout") as target:
         timeout = target.service.client.http.timeout

@@ -190,6 +190,9 @@ def test_catalogue_is_the_documented_one():
         "double-charge-on-timeout",
         "vague-errors",
         "no-client-timeout",
+        "fail-on-ambiguous",
+        "succeed-on-ambiguous",
+        "forget-unpaid",
     }
     for bug in SEEDED_BUGS.values():
         assert bug.__doc__ and "Breaks:" in bug.__doc__, bug.name
@@ -273,5 +276,8 @@ def test_each_bug_names_the_check_that_catches_it():
         "ignore-retry-after": "retry.honour_retry_after",
         "double-charge-on-timeout": "money.no_double_charge",
         "vague-errors": "errors.required",
+        "fail-on-ambiguous": "money.no_orphan_capture",
+        "succeed-on-ambiguous": "money.state_matches_ledger",
+        "forget-unpaid": "money.all_final",
         "no-client-timeout": "degradation.max_response_ms",
     }
