@@ -33,7 +33,7 @@ def headline(j: RunJournal) -> tuple[str, str]:
 
 def _env() -> Environment:
     env = Environment(loader=PackageLoader("harness.report", "templates"), undefined=StrictUndefined,
-                      trim_blocks=False, lstrip_blocks=False, keep_trailing_newline=True, autoescape=False)
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
     return env
 
 

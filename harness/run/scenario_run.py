@@ -267,7 +267,8 @@ def _status(verdicts: list[Verdict]) -> str:
 def summarise(ev: Evidence, pay_calls: list[TargetCall], duration_s: float) -> dict[str, Any]:
     finals: dict[str, int] = {}
     for h in ev.histories():
-        finals[str(h.final)] = finals.get(str(h.final), 0) + 1
+        key = h.final or "unknown"
+        finals[key] = finals.get(key, 0) + 1
     answers: dict[str, int] = {}
     for c in pay_calls:
         key = c.outcome or ("no answer" if c.status is None else f"HTTP {c.status} unreadable")
