@@ -8,6 +8,9 @@ messages, and always stops it (SIGTERM, then SIGKILL of the whole group).
         ctl = host.control("cardpay")
         await ctl.add_fault({"kind": "status", "status": 503, "rate": 0.2})
         ... host.urls["cardpay"] ...
+
+Instances of one type side by side: ``ProviderHost(["primary", "backup"],
+types={"primary": "cardpay", "backup": "cardpay"})``.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ _STDERR_TAIL = 200  # lines kept for error messages
 
 
 class ProviderHost:
-    def __init__(self, providers: Iterable[str] | Mapping[str, int], *, seed: int | None = None,
+    def __init__(self, providers: Iterable[str] | Mapping[str, int], *, types: Mapping[str, str] | None = None,
+                 seed: int | None = None,
                  journal_dir: str | os.PathLike | None = None, journal_capacity: int | None = None,
                  order_ref_fields: Mapping[str, str] | None = None, python: str | None = None,
                  ready_timeout: float = 20.0, stop_timeout: float = 5.0, extra_args: Iterable[str] = (),
@@ -41,6 +45,7 @@ class ProviderHost:
         self.ports = dict(providers) if isinstance(providers, Mapping) else {p: 0 for p in providers}
         if not self.ports:
             raise ValueError("providers is empty: name at least one provider, e.g. ['cardpay']")
+        self.types = {name: (types or {}).get(name, name) for name in self.ports}  # instance -> type
         self.seed = seed
         self.journal_dir = journal_dir
         self.journal_capacity = journal_capacity
@@ -61,7 +66,8 @@ class ProviderHost:
     def command(self) -> list[str]:
         cmd = [self.python, "-m", "mock_providers", "serve"]
         for name, port in self.ports.items():
-            cmd += ["--provider", f"{name}={port}" if port else name]
+            spec = name if self.types[name] == name else f"{name}:{self.types[name]}"
+            cmd += ["--provider", f"{spec}={port}" if port else spec]
         if self.seed is not None:
             cmd += ["--seed", str(self.seed)]
         if self.journal_dir is not None:

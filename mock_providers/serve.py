@@ -23,7 +23,7 @@ __all__ = ["ServeOptions", "serve"]
 
 @dataclass
 class ServeOptions:
-    providers: list[tuple[str, int]]  # (name, port); port 0 = any free port
+    providers: list[tuple[str, str, int]]  # (instance, type, port); port 0 = any free port
     seed: int = 0
     journal_dir: str | None = None
     journal_capacity: int = 50_000
@@ -45,16 +45,17 @@ async def serve(opts: ServeOptions, stop: asyncio.Event | None = None, out=None)
     providers, servers = [], []
     freezer = loop.create_task(gc_policy())
     try:
-        for name, port in opts.providers:
-            cls = load_provider(name)
-            provider = cls(seed=opts.seed, journal_capacity=opts.journal_capacity,
+        for name, type_name, port in opts.providers:
+            cls = load_provider(type_name)
+            provider = cls(name=name, seed=opts.seed, journal_capacity=opts.journal_capacity,
                            journal_dir=opts.journal_dir, order_ref_field=opts.order_ref_fields.get(name),
                            idempotency_ttl_s=opts.idempotency_ttl_s)
             providers.append(provider)
             servers.append(await HttpServer(provider, max_body=opts.max_body,
                                             idle_timeout=opts.idle_timeout).start(port))
-        for (name, _), srv in zip(opts.providers, servers):
-            out.write(json.dumps({"event": "ready", "provider": name, "url": srv.url, "pid": os.getpid()}) + "\n")
+        for (name, type_name, _), srv in zip(opts.providers, servers):
+            out.write(json.dumps({"event": "ready", "provider": name, "type": type_name, "url": srv.url,
+                                  "pid": os.getpid()}) + "\n")
         out.flush()
         await stop.wait()
     finally:

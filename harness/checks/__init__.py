@@ -13,11 +13,11 @@ from harness.checks.base import (
 )
 
 # Importing a family registers its checks. Money first: it is always on.
-from harness.checks import money as _money  # noqa: E402,F401
-from harness.checks import retry as _retry  # noqa: E402,F401
-from harness.checks import idempotency as _idempotency  # noqa: E402,F401
-from harness.checks import errors as _errors  # noqa: E402,F401
-from harness.checks import degradation as _degradation  # noqa: E402,F401
+from harness.checks import money as _money  # noqa: F401
+from harness.checks import retry as _retry  # noqa: F401
+from harness.checks import idempotency as _idempotency  # noqa: F401
+from harness.checks import errors as _errors  # noqa: F401
+from harness.checks import degradation as _degradation  # noqa: F401
 
 __all__ = ["Check", "CheckContext", "Example", "FAMILIES", "REGISTRY", "Verdict", "register", "resolve_checks",
            "run_checks"]

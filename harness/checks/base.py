@@ -45,7 +45,7 @@ class Verdict(BaseModel):
     offenders: int = 0
     figures: dict[str, Any] = Field(default_factory=dict)
     examples: list[Example] = Field(default_factory=list)
-    money_at_risk: int | None = None  # minor units, where money is involved
+    money_at_risk: dict[str, int] | None = None  # currency -> minor units, where money is involved
 
     def headline(self) -> str:
         text = self.measured if self.status in ("pass", "fail") else self.reason
@@ -144,7 +144,7 @@ def failed(ctx: CheckContext, cid: str, measured: str, clause: str | None = None
 
 
 def pick_examples(
-    offenders: Sequence[tuple[OrderHistory, str, float]], limit: int = 3
+    offenders: Sequence[tuple[OrderHistory, str, float]], limit: int = 3, exponents: dict[str, int] | None = None
 ) -> list[Example]:
     """First, worst and last offending orders (deduplicated), each with its history.
 
@@ -158,7 +158,7 @@ def pick_examples(
     for cand in (by_time[0], worst, by_time[-1]):
         if all(cand[0].order.id != c[0].order.id for c in chosen):
             chosen.append(cand)
-    return [Example(order_id=h.order.id, why=why, history=render_history(h)) for h, why, _ in chosen[:limit]]
+    return [Example(order_id=h.order.id, why=why, history=render_history(h, exponents)) for h, why, _ in chosen[:limit]]
 
 
 def _first_t(h: OrderHistory) -> float:
@@ -166,16 +166,20 @@ def _first_t(h: OrderHistory) -> float:
     return min(ts) if ts else 0.0
 
 
-def render_history(h: OrderHistory) -> dict[str, Any]:
+def render_history(h: OrderHistory, exponents: dict[str, int] | None = None) -> dict[str, Any]:
     """An order's full history as plain data, times relative to its first event."""
+    from harness.evidence.money import format_money
+
     t0 = _first_t(h)
     o = h.order
     return {
         "order": {"id": o.id, "amount": o.amount, "currency": o.currency, "card": o.card.name,
                   "expected": o.card.expected},
+        "amount_text": format_money(o.amount, o.currency, exponents),
         "final": h.final,
         "final_source": h.final_source,
         "net_captured": h.net_captured,
+        "net_captured_text": format_money(h.net_captured, o.currency, exponents),
         "events": sorted(
             [
                 {"t": round(c.t_start - t0, 4), "who": "workload->target", "what": f"{c.kind}",
@@ -186,7 +190,7 @@ def render_history(h: OrderHistory) -> dict[str, Any]:
             ]
             + [
                 {"t": round(a.t_start - t0, 4), "who": f"target->{a.provider}", "what": f"{a.method} {a.path}",
-                 "result": a.label(), "class": a.klass, "failure": a.failure, "key": a.idempotency_key,
+                 "role": a.role, "result": a.label(), "class": a.klass, "failure": a.failure, "key": a.idempotency_key,
                  "elapsed_ms": round((a.t_end - a.t_start) * 1000, 1),
                  **({"fault": a.fault["kind"]} if a.fault else {}),
                  **({"network_fault": a.network_fault} if a.network_fault else {}),
@@ -196,7 +200,7 @@ def render_history(h: OrderHistory) -> dict[str, Any]:
             ]
             + [
                 {"t": round(e.t - t0, 4), "who": f"{e.provider} ledger", "what": e.kind,
-                 "result": f"{e.amount} {e.currency}", "payment_intent": e.payment_intent}
+                 "result": format_money(e.amount, e.currency, exponents), "object_id": e.object_id}
                 for e in h.ledger
             ],
             key=lambda ev: ev["t"],

@@ -35,6 +35,6 @@ def max_response(ev: Evidence, ctx: CheckContext) -> Verdict:
     if offenders:
         return failed(ctx, cid, f"{len(offenders)} of {len(calls)} payment calls were not answered within {limit} ms "
                       f"(slowest {slowest:.0f} ms)", clause=clause, judged=len(calls), offenders=len(offenders),
-                      examples=pick_examples(offenders), figures=figures)
+                      examples=pick_examples(offenders, exponents=ev.exponents), figures=figures)
     return passed(ctx, cid, f"{len(calls)} payment calls, slowest answered in {slowest:.0f} ms", clause=clause,
                   judged=len(calls), figures=figures)

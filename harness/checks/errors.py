@@ -48,7 +48,7 @@ def required(ev: Evidence, ctx: CheckContext) -> Verdict:
     if offenders:
         return failed(ctx, cid, f"{len(offenders)} orders got an error answer without {', '.join(section.required)} "
                       f"({judged} error answers judged)", clause=clause, judged=judged, offenders=len(offenders),
-                      examples=pick_examples(offenders))
+                      examples=pick_examples(offenders, exponents=ev.exponents))
     return passed(ctx, cid, f"{judged} error answers, each with {', '.join(section.required)}", clause=clause,
                   judged=judged)
 

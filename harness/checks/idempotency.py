@@ -19,11 +19,11 @@ def same_key_across_retries(ev: Evidence, ctx: CheckContext) -> Verdict:
     if ev.journal_dropped:
         return skipped(ctx, cid, f"{ev.journal_dropped} provider journal entries were dropped; the attempt history "
                        "is incomplete")
-    judged = [h for h in ev.histories() if len(h.creates) >= 2]
-    keyed = [h for h in ev.histories() if h.creates]
+    judged = [h for h in ev.histories() if len(h.charge_attempts) >= 2]
+    keyed = [h for h in ev.histories() if h.charge_attempts]
     offenders = []
     for h in keyed:
-        keys = [a.idempotency_key for a in h.creates]
+        keys = [a.idempotency_key for a in h.charge_attempts]
         distinct = list(dict.fromkeys(keys))
         if None in distinct:
             n = keys.count(None)
@@ -33,7 +33,7 @@ def same_key_across_retries(ev: Evidence, ctx: CheckContext) -> Verdict:
             offenders.append((h, f"{len(keys)} attempts used {len(distinct)} different keys: {shown}", len(distinct)))
     if offenders:
         return failed(ctx, cid, f"{len(offenders)} of {len(keyed)} payments did not keep one idempotency key",
-                      judged=len(keyed), offenders=len(offenders), examples=pick_examples(offenders))
+                      judged=len(keyed), offenders=len(offenders), examples=pick_examples(offenders, exponents=ev.exponents))
     if not judged:
         return skipped(ctx, cid, "no payment was attempted twice, so key reuse could not be seen")
     return passed(ctx, cid, f"{len(judged)} retried payments, each kept one key", judged=len(judged))

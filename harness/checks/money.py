@@ -1,22 +1,27 @@
-"""Money invariants, checked on every run across ALL providers' ledgers.
+"""Money invariants, checked on every run across ALL provider instances' ledgers.
 
 - no double charge: an order is never captured for more than its amount;
 - no orphan capture: money captured for an order the target calls failed,
-  declined, pending or does not know, or for no known order at all;
+  declined, pending or does not know, in another currency than the order's,
+  or for no known order at all;
 - the target's final state equals the ledgers': a "succeeded" order was paid;
 - every order reaches a final state once the faults are gone and the drain ends.
+
+Amounts are in minor units, formatted by each currency's exponent (from the
+providers' profiles) and summed per currency.
 """
 
 from __future__ import annotations
 
 from harness.checks.base import CheckContext, Verdict, failed, passed, pick_examples, register, skipped
-from harness.evidence.model import Evidence
+from harness.evidence.model import Evidence, OrderHistory
+from harness.evidence.money import add_amounts, format_amounts
 
 __all__: list[str] = []
 
 
-def _money(amount: int, currency: str = "") -> str:
-    return f"{amount / 100:,.2f} {currency.upper()}".strip()
+def _risk(offenders: list[tuple[OrderHistory, str, float]]) -> dict[str, int]:
+    return add_amounts({h.order.currency: int(bad)} for h, _, bad in offenders)
 
 
 @register("money.no_double_charge", severity="critical", always=True,
@@ -30,15 +35,17 @@ def no_double_charge(ev: Evidence, ctx: CheckContext) -> Verdict:
     for h in charged:
         excess = h.net_captured - h.order.amount
         if excess > 0:
-            intents = sorted({e.payment_intent or "?" for e in h.charges})
-            why = (f"captured {_money(h.captured, h.order.currency)} for an order of {_money(h.order.amount, h.order.currency)} "
-                   f"in {len(h.charges)} charges ({', '.join(intents)}), refunded {_money(h.refunded, h.order.currency)}")
+            cur = h.order.currency
+            objects = sorted({f"{e.provider}:{e.object_id or '?'}" for e in h.charges})
+            why = (f"captured {ev.money(h.captured, cur)} for an order of {ev.money(h.order.amount, cur)} "
+                   f"in {len(h.charges)} charges ({', '.join(objects)}), refunded {ev.money(h.refunded, cur)}")
             offenders.append((h, why, excess))
     if offenders:
-        at_risk = sum(o[2] for o in offenders)
+        at_risk = _risk(offenders)
         return failed(ctx, cid, f"{len(offenders)} of {len(charged)} charged orders were charged more than once; "
-                      f"{_money(at_risk)} over-captured", judged=len(charged), offenders=len(offenders),
-                      examples=pick_examples(offenders), money_at_risk=at_risk)
+                      f"{format_amounts(at_risk, ev.exponents)} over-captured", judged=len(charged),
+                      offenders=len(offenders), examples=pick_examples(offenders, exponents=ev.exponents),
+                      money_at_risk=at_risk)
     return passed(ctx, cid, f"{len(charged)} charged orders, each captured at most once", judged=len(charged))
 
 
@@ -46,28 +53,37 @@ def no_double_charge(ev: Evidence, ctx: CheckContext) -> Verdict:
           clause="no money is captured for an order the target reports as not paid, or for no order at all")
 def no_orphan_capture(ev: Evidence, ctx: CheckContext) -> Verdict:
     cid = "money.no_orphan_capture"
-    captured = [h for h in ev.histories() if h.net_captured > 0]
+    captured = [h for h in ev.histories() if h.net_captured > 0 or h.foreign]
     stray = [e for e in ev.unattributed_ledger if e.kind == "charge"]
     if not captured and not stray:
         return skipped(ctx, cid, "no money was captured, so no orphan capture could be seen")
-    offenders = []
+    offenders, risk = [], []
     for h in captured:
-        if h.final != "succeeded":
+        cur = h.order.currency
+        foreign = add_amounts({e.currency: e.amount if e.kind == "charge" else -e.amount} for e in h.foreign)
+        if foreign:
+            why = (f"captured {format_amounts(foreign, ev.exponents)} for an order in {cur.upper()} "
+                   f"({ev.money(h.order.amount, cur)})")
+            offenders.append((h, why, sum(foreign.values())))
+            risk.append(foreign)
+        elif h.net_captured > 0 and h.final != "succeeded":
             state = h.final or "unknown (the target could not say)"
-            why = f"captured {_money(h.net_captured, h.order.currency)} but the target's final state is {state}"
+            why = f"captured {ev.money(h.net_captured, cur)} but the target's final state is {state}"
             offenders.append((h, why, h.net_captured))
-    stray_amount = sum(e.amount for e in stray)
+            risk.append({cur: h.net_captured})
+    risk.extend({e.currency: e.amount} for e in stray)
     if offenders or stray:
-        at_risk = sum(o[2] for o in offenders) + stray_amount
+        at_risk = add_amounts(risk)
         parts = []
         if offenders:
             parts.append(f"{len(offenders)} orders captured but not reported paid")
         if stray:
-            intents = ", ".join(sorted({e.payment_intent or '?' for e in stray})[:5])
-            parts.append(f"{len(stray)} charges carry no known order ({intents})")
-        return failed(ctx, cid, "; ".join(parts) + f"; {_money(at_risk)} at risk", judged=len(captured) + len(stray),
-                      offenders=len(offenders) + len(stray), examples=pick_examples(offenders),
-                      money_at_risk=at_risk, figures={"unattributed_charges": [e.model_dump() for e in stray[:20]]})
+            objects = ", ".join(sorted({f"{e.provider}:{e.object_id or '?'}" for e in stray})[:5])
+            parts.append(f"{len(stray)} charges carry no known order ({objects})")
+        return failed(ctx, cid, "; ".join(parts) + f"; {format_amounts(at_risk, ev.exponents)} at risk",
+                      judged=len(captured) + len(stray), offenders=len(offenders) + len(stray),
+                      examples=pick_examples(offenders, exponents=ev.exponents), money_at_risk=at_risk,
+                      figures={"unattributed_charges": [e.model_dump() for e in stray[:20]]})
     return passed(ctx, cid, f"all {len(captured)} captures belong to orders the target reports paid", judged=len(captured))
 
 
@@ -81,14 +97,16 @@ def state_matches_ledger(ev: Evidence, ctx: CheckContext) -> Verdict:
     offenders = []
     for h in succeeded:
         if h.net_captured < h.order.amount:
-            why = (f"the target reports succeeded but the ledgers hold {_money(h.net_captured, h.order.currency)} "
-                   f"of {_money(h.order.amount, h.order.currency)}")
+            cur = h.order.currency
+            why = (f"the target reports succeeded but the ledgers hold {ev.money(h.net_captured, cur)} "
+                   f"of {ev.money(h.order.amount, cur)}")
             offenders.append((h, why, h.order.amount - h.net_captured))
     if offenders:
-        at_risk = sum(o[2] for o in offenders)
+        at_risk = _risk(offenders)
         return failed(ctx, cid, f"{len(offenders)} of {len(succeeded)} succeeded orders are not captured in full; "
-                      f"{_money(at_risk)} missing", judged=len(succeeded), offenders=len(offenders),
-                      examples=pick_examples(offenders), money_at_risk=at_risk)
+                      f"{format_amounts(at_risk, ev.exponents)} missing", judged=len(succeeded),
+                      offenders=len(offenders), examples=pick_examples(offenders, exponents=ev.exponents),
+                      money_at_risk=at_risk)
     return passed(ctx, cid, f"{len(succeeded)} succeeded orders, each captured in full", judged=len(succeeded))
 
 
@@ -116,6 +134,6 @@ def all_final(ev: Evidence, ctx: CheckContext) -> Verdict:
             offenders.append((h, why, h.order.amount))
     if offenders:
         return failed(ctx, cid, f"{len(offenders)} of {len(orders)} orders did not reach a final state",
-                      clause=clause, judged=len(orders), offenders=len(offenders), examples=pick_examples(offenders),
-                      money_at_risk=sum(o[2] for o in offenders))
+                      clause=clause, judged=len(orders), offenders=len(offenders),
+                      examples=pick_examples(offenders, exponents=ev.exponents), money_at_risk=_risk(offenders))
     return passed(ctx, cid, f"all {len(orders)} orders final", clause=clause, judged=len(orders))

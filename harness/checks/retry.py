@@ -40,10 +40,10 @@ def _judge_waits(ev: Evidence, need_ms: Callable[[int, Attempt], float | None], 
     (None: not judged). Returns (offenders with their shortest-wait example, judged, waits)."""
     offenders, judged, waits = [], 0, []
     for h in ev.histories():
-        creates = h.creates
+        attempts = h.charge_attempts
         worst: tuple[str, float] | None = None
-        for k in range(len(creates) - 1):
-            a, nxt = creates[k], creates[k + 1]
+        for k in range(len(attempts) - 1):
+            a, nxt = attempts[k], attempts[k + 1]
             need = None if a.klass == "ok" else need_ms(k + 1, a)  # after a success it is not a retry
             if need is None:
                 continue
@@ -66,17 +66,17 @@ def max_attempts(ev: Evidence, ctx: CheckContext) -> Verdict:
     clause = f"at most {limit} attempts per payment, counting the first"
     if (v := _incomplete(ev, ctx, cid, clause)) is not None:
         return v
-    judged = [h for h in ev.histories() if h.creates]
+    judged = [h for h in ev.histories() if h.charge_attempts]
     if not judged:
-        return skipped(ctx, cid, "no payment reached a provider", clause=clause)
-    most = max(len(h.creates) for h in judged)
-    offenders = [(h, f"{len(h.creates)} attempts > {limit} allowed", len(h.creates)) for h in judged
-                 if len(h.creates) > limit]
+        return skipped(ctx, cid, "no payment attempt (a request to a charge route) reached a provider", clause=clause)
+    most = max(len(h.charge_attempts) for h in judged)
+    offenders = [(h, f"{len(h.charge_attempts)} attempts > {limit} allowed", len(h.charge_attempts)) for h in judged
+                 if len(h.charge_attempts) > limit]
     figures = {"max_seen": most, "allowed": limit}
     if offenders:
         return failed(ctx, cid, f"max attempts seen {most} > {limit} allowed ({len(offenders)} of {len(judged)} payments "
                       "over the limit)", clause=clause, judged=len(judged), offenders=len(offenders),
-                      examples=pick_examples(offenders), figures=figures)
+                      examples=pick_examples(offenders, exponents=ev.exponents), figures=figures)
     return passed(ctx, cid, f"max attempts seen {most} <= {limit} over {len(judged)} payments", clause=clause,
                   judged=len(judged), figures=figures)
 
@@ -90,20 +90,20 @@ def transient(ev: Evidence, ctx: CheckContext) -> Verdict:
     clause = f"a transient failure ({', '.join(r.transient)}) is retried, up to {r.max_attempts} attempts"
     if (v := _incomplete(ev, ctx, cid, clause)) is not None:
         return v
-    judged = [h for h in ev.histories() if any(a.failure in r.transient for a in h.creates)]
+    judged = [h for h in ev.histories() if any(a.failure in r.transient for a in h.charge_attempts)]
     if not judged:
         return skipped(ctx, cid, "no payment met a transient failure (the faults hit nothing)", clause=clause)
     offenders = []
     for h in judged:
-        last = h.creates[-1]
-        n = len(h.creates)
+        last = h.charge_attempts[-1]
+        n = len(h.charge_attempts)
         if last.failure in r.transient and n < r.max_attempts and h.final != "succeeded":
             why = (f"attempt {n} got {last.label()} ({last.failure}, transient) and the target gave up after {n} of "
                    f"{r.max_attempts} allowed attempts; final state {h.final}")
             offenders.append((h, why, r.max_attempts - n))
     if offenders:
         return failed(ctx, cid, f"{len(offenders)} of {len(judged)} payments with a transient failure were not retried",
-                      clause=clause, judged=len(judged), offenders=len(offenders), examples=pick_examples(offenders))
+                      clause=clause, judged=len(judged), offenders=len(offenders), examples=pick_examples(offenders, exponents=ev.exponents))
     return passed(ctx, cid, f"{len(judged)} payments met transient failures; each was retried or resolved",
                   clause=clause, judged=len(judged))
 
@@ -117,21 +117,21 @@ def never_retry(ev: Evidence, ctx: CheckContext) -> Verdict:
     clause = f"no retry after {', '.join(r.never_retry)}"
     if (v := _incomplete(ev, ctx, cid, clause)) is not None:
         return v
-    judged = [h for h in ev.histories() if any(a.failure in r.never_retry for a in h.creates)]
+    judged = [h for h in ev.histories() if any(a.failure in r.never_retry for a in h.charge_attempts)]
     if not judged:
         return skipped(ctx, cid, f"no payment met a {' / '.join(r.never_retry)} failure", clause=clause)
     offenders = []
     for h in judged:
-        creates = h.creates
-        first = next(i for i, a in enumerate(creates) if a.failure in r.never_retry)
-        extra = len(creates) - first - 1
+        attempts = h.charge_attempts
+        first = next(i for i, a in enumerate(attempts) if a.failure in r.never_retry)
+        extra = len(attempts) - first - 1
         if extra > 0:
-            a = creates[first]
+            a = attempts[first]
             why = f"attempt {first + 1} got {a.label()} ({a.failure}: never retried) and the target tried {extra} more time(s)"
             offenders.append((h, why, extra))
     if offenders:
         return failed(ctx, cid, f"{len(offenders)} of {len(judged)} payments were retried after a non-retryable failure",
-                      clause=clause, judged=len(judged), offenders=len(offenders), examples=pick_examples(offenders))
+                      clause=clause, judged=len(judged), offenders=len(offenders), examples=pick_examples(offenders, exponents=ev.exponents))
     return passed(ctx, cid, f"{len(judged)} non-retryable failures, none retried", clause=clause, judged=len(judged))
 
 
@@ -159,7 +159,7 @@ def backoff(ev: Evidence, ctx: CheckContext) -> Verdict:
     if offenders:
         return failed(ctx, cid, f"{len(offenders)} payments retried sooner than the backoff allows (shortest wait "
                       f"{min(gaps):.0f} ms)", clause=clause, judged=judged, offenders=len(offenders),
-                      examples=pick_examples(offenders), figures=figures)
+                      examples=pick_examples(offenders, exponents=ev.exponents), figures=figures)
     return passed(ctx, cid, f"{judged} retries, shortest wait {min(gaps):.0f} ms, all within the documented backoff",
                   clause=clause, judged=judged, figures=figures)
 
@@ -184,5 +184,5 @@ def honour_retry_after(ev: Evidence, ctx: CheckContext) -> Verdict:
         return skipped(ctx, cid, "no retry followed a response with Retry-After", clause=clause)
     if offenders:
         return failed(ctx, cid, f"{len(offenders)} payments retried before Retry-After elapsed ({judged} retries judged)",
-                      clause=clause, judged=judged, offenders=len(offenders), examples=pick_examples(offenders))
+                      clause=clause, judged=judged, offenders=len(offenders), examples=pick_examples(offenders, exponents=ev.exponents))
     return passed(ctx, cid, f"{judged} retries after Retry-After, all waited long enough", clause=clause, judged=judged)

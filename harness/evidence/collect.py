@@ -8,9 +8,7 @@ from typing import Any, Iterable
 from harness.evidence.model import Attempt, Evidence, FaultEvent, LedgerEntry, OrderHistory, TargetCall
 from harness.workload.orders import Order
 
-__all__ = ["classify", "attempt_from_journal", "build_evidence"]
-
-RISK_DECLINE_CODES = frozenset({"fraudulent", "merchant_blacklist"})
+__all__ = ["attempt_from_journal", "build_evidence"]
 
 # Network faults that can lose a reply the provider believes it delivered. While
 # one is on, the provider's view of an attempt says nothing about what the
@@ -19,46 +17,14 @@ LOSSY_DOWNSTREAM = frozenset({"timeout", "reset_peer", "limit_data"})
 LOSSY_BOTH = frozenset({"down"})
 
 
-def classify(status: int | None, delivery: str, error_code: str | None = None, decline_code: str | None = None,
-             committed: bool = False) -> tuple[str, str | None]:
-    """(klass, failure class) of one provider attempt, Jepsen-style.
-
-    ``unknown`` means the provider may have committed but the caller could not
-    know: it hung up first, the provider dropped the reply, or it answered 500/504.
-    """
-    if delivery == "client_gone":
-        return "unknown", "timeout"
-    if delivery == "dropped" or status is None:
-        return "unknown", "dropped"
-    if 200 <= status < 300:
-        return "ok", None
-    if status == 402:
-        if decline_code in RISK_DECLINE_CODES or error_code in ("radar_block", "fraudulent"):
-            return "failed", "risk_block"
-        return "failed", "decline"
-    if status == 429:
-        return "failed", "rate_limited"
-    if status == 409:
-        return "failed", "conflict"
-    if status in (401, 403):
-        return "failed", "auth"
-    if status == 404:
-        return "failed", "not_found"
-    if 400 <= status < 500:
-        return "failed", "invalid_request"
-    if status in (500, 504):
-        return "unknown", "server_error" if status == 500 else "unavailable"
-    return "failed", "unavailable"
-
-
 def attempt_from_journal(entry: dict[str, Any]) -> Attempt:
+    """One journal entry as evidence. Its ``role``, ``class`` and ``failure``
+    were computed by the provider from its profile."""
     resp = entry.get("response") or {}
-    status = resp.get("status")
-    delivery = entry.get("delivery", "delivered")
-    klass, failure = classify(status, delivery, resp.get("error_code"), resp.get("decline_code"),
-                              bool(entry.get("committed")))
     return Attempt(
         provider=entry.get("provider", "?"),
+        type=entry.get("type", ""),
+        role=entry.get("role", "other"),
         seq=int(entry.get("seq", 0)),
         t_start=float(entry.get("t_start", 0.0)),
         t_end=float(entry.get("t_end") or entry.get("t_start", 0.0)),
@@ -67,7 +33,7 @@ def attempt_from_journal(entry: dict[str, Any]) -> Attempt:
         endpoint=entry.get("endpoint", "unknown"),
         order_ref=entry.get("order_ref"),
         idempotency_key=entry.get("idempotency_key"),
-        status=status,
+        status=resp.get("status"),
         error_type=resp.get("error_type"),
         error_code=resp.get("error_code"),
         decline_code=resp.get("decline_code"),
@@ -75,11 +41,11 @@ def attempt_from_journal(entry: dict[str, Any]) -> Attempt:
         object_status=resp.get("object_status"),
         replayed=bool(resp.get("replayed")),
         retry_after_s=resp.get("retry_after_s"),
-        delivery=delivery,
+        delivery=entry.get("delivery", "delivered"),
         committed=bool(entry.get("committed")),
         fault=entry.get("fault"),
-        klass=klass,
-        failure=failure,
+        klass=entry.get("class", "unknown"),
+        failure=entry.get("failure"),
     )
 
 
@@ -93,8 +59,13 @@ def build_evidence(
     journal_dropped: int = 0,
     not_submitted: int = 0,
     t0: float = 0.0,
+    instances: dict[str, str] | None = None,
+    exponents: dict[str, int] | None = None,
 ) -> Evidence:
-    ev = Evidence(faults=faults, journal_dropped=journal_dropped, not_submitted=not_submitted, t0=t0)
+    """``journals`` and ``ledgers`` are keyed by provider instance; money and
+    attempts of every instance join the same per-order histories."""
+    ev = Evidence(faults=faults, journal_dropped=journal_dropped, not_submitted=not_submitted, t0=t0,
+                  instances=dict(instances or {}), exponents=dict(exponents or {}))
     for order in orders:
         ev.orders[order.id] = OrderHistory(order=order)
     ev.submitted = len(ev.orders)
@@ -117,10 +88,10 @@ def build_evidence(
             h.attempts.append(a)
 
     for provider, ledger in ledgers.items():
-        intent_order = {i.get("id"): i.get("order_ref") for i in ledger.get("intents", [])}
+        object_order = {o.get("id"): o.get("order_ref") for o in ledger.get("objects", [])}
         for raw in ledger.get("entries", []):
             entry = LedgerEntry(provider=provider, **{k: v for k, v in raw.items() if k != "provider"})
-            ref = entry.order_ref or intent_order.get(entry.payment_intent)
+            ref = entry.order_ref or object_order.get(entry.object_id)
             h = ev.orders.get(ref or "")
             if h is None:
                 ev.unattributed_ledger.append(entry)
@@ -138,7 +109,7 @@ def build_evidence(
 def _mark_network_losses(ev: Evidence, faults: list[FaultEvent]) -> None:
     windows: dict[str, list[tuple[float, float, str]]] = {}
     for f in faults:
-        if f.layer != "network" or f.t_on is None:
+        if f.layer != "network" or f.t_on is None or f.provider is None:
             continue
         stream = f.rule.get("stream", "downstream")
         if f.kind in LOSSY_BOTH or (f.kind in LOSSY_DOWNSTREAM and stream == "downstream"):

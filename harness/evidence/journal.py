@@ -1,7 +1,10 @@
-"""The run journal: one JSON document per run, from which every report renders.
+"""The run journal's schema: one JSON document per run, from which every
+report renders. The run fills it (``harness.run``) and the reports read it
+(``harness.report``); both import it from here and nothing else.
 
 Versions, platform, seed and the replay command; the inputs as run; per
-scenario the faults as applied, the evidence summary and the verdicts.
+scenario the provider instances, the faults as applied, the evidence summary
+and the verdicts.
 """
 
 from __future__ import annotations
@@ -13,9 +16,45 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from harness.run.scenario_run import ScenarioResult
+from harness.checks.base import Verdict
+from harness.evidence.model import FaultEvent
 
-__all__ = ["RunJournal", "new_journal", "exit_code_for", "versions"]
+__all__ = ["RunJournal", "ScenarioResult", "TargetInfo", "new_journal", "exit_code_for", "versions"]
+
+
+class TargetInfo(BaseModel):
+    command: list[str] = Field(default_factory=list)
+    cwd: str = ""
+    base_url: str = ""
+    pid: int | None = None
+    ready_s: float | None = None
+    exit_status: int | None = None
+    died_during_run: bool = False
+    killed_by_fault: int = 0  # process-layer kills (expected deaths)
+    restarts: int = 0
+    log_file: str = ""
+    log_tail: str = ""
+
+
+class ScenarioResult(BaseModel):
+    name: str
+    file: str
+    seed: int
+    status: str = "error"  # passed | failed | error | interrupted
+    started: str = ""
+    ended: str = ""
+    duration_s: float = 0.0
+    error: str | None = None
+    target: TargetInfo = Field(default_factory=TargetInfo)
+    providers: dict[str, str] = Field(default_factory=dict)  # instance (or "instance (via proxy)") -> URL
+    instances: dict[str, str] = Field(default_factory=dict)  # instance -> provider type
+    currency_exponents: dict[str, int] = Field(default_factory=dict)
+    engine: str = ""
+    fault_backend: dict[str, Any] | None = None
+    faults: list[FaultEvent] = Field(default_factory=list)
+    verdicts: list[Verdict] = Field(default_factory=list)
+    summary: dict[str, Any] = Field(default_factory=dict)
+    evidence_file: str | None = None
 
 
 class RunJournal(BaseModel):
@@ -35,6 +74,13 @@ class RunJournal(BaseModel):
     totals: dict[str, int] = Field(default_factory=dict)
     exit_code: int | None = None
     message: str | None = None
+
+    def exponents(self) -> dict[str, int]:
+        """Currency exponents of every scenario (for money summed across the run)."""
+        out: dict[str, int] = {}
+        for s in self.scenarios:
+            out.update(s.currency_exponents)
+        return out
 
     def tally(self) -> dict[str, int]:
         totals = {"pass": 0, "fail": 0, "skipped": 0, "error": 0, "scenarios": len(self.scenarios),

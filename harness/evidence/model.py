@@ -4,7 +4,11 @@ ledger entries, plus the faults as applied. Checks are pure functions of it.
 An attempt is classed like a Jepsen operation: ``ok``, ``failed`` (the
 provider answered and certainly did not charge), or ``unknown`` (it may have
 committed but the caller could not know: a timeout, a dropped connection, a
-500). A correct target resolves every unknown.
+provider error after execution began). A correct target resolves every unknown.
+
+The class, the neutral failure class and the route's role come from the
+provider's journal, where the provider's profile computed them: nothing here
+knows a provider's status codes or endpoints.
 """
 
 from __future__ import annotations
@@ -15,9 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.workload.orders import Order
 
-__all__ = ["TargetCall", "Attempt", "LedgerEntry", "FaultEvent", "OrderHistory", "Evidence", "CREATE_ENDPOINTS"]
-
-CREATE_ENDPOINTS = frozenset({"payment_intents.create", "payment_intents.confirm"})
+__all__ = ["TargetCall", "Attempt", "LedgerEntry", "FaultEvent", "OrderHistory", "Evidence"]
 
 
 class _Model(BaseModel):
@@ -43,9 +45,11 @@ class TargetCall(_Model):
 
 
 class Attempt(_Model):
-    """One request a provider received (a provider journal entry, classed)."""
+    """One request a provider instance received (a provider journal entry, classed)."""
 
-    provider: str
+    provider: str  # the instance
+    type: str = ""  # its provider type
+    role: str = "other"  # the route's role in the profile: charge, lookup, refund...
     seq: int
     t_start: float
     t_end: float
@@ -70,8 +74,9 @@ class Attempt(_Model):
     failure: str | None = None  # a FAILURE_CLASSES name when not ok
 
     @property
-    def is_create(self) -> bool:
-        return self.endpoint in CREATE_ENDPOINTS
+    def is_charge(self) -> bool:
+        """A payment attempt: a request to a route whose role is ``charge``."""
+        return self.role == "charge"
 
     def label(self) -> str:
         """``503 unavailable`` / ``timeout`` / ``200 succeeded`` for reports."""
@@ -82,13 +87,13 @@ class Attempt(_Model):
 
 
 class LedgerEntry(_Model):
-    provider: str
+    provider: str  # the instance whose ledger holds it
     seq: int
     t: float
     kind: Literal["charge", "refund"]
-    amount: int
+    amount: int  # minor units of currency
     currency: str
-    payment_intent: str | None = None
+    object_id: str | None = None  # the provider object the money moved for
     order_ref: str | None = None
     idempotency_key: str | None = None
 
@@ -98,8 +103,9 @@ class FaultEvent(_Model):
 
     name: str
     kind: str
-    layer: Literal["http", "network"]
-    provider: str
+    layer: str
+    provider: str | None = None  # instance; None for faults on the target process
+    instant: bool = False
     t_on: float | None = None
     t_off: float | None = None
     rule: dict[str, Any] = Field(default_factory=dict)
@@ -115,16 +121,23 @@ class OrderHistory(_Model):
     final_source: str = "none"  # lookup | pay | none
 
     @property
-    def creates(self) -> list[Attempt]:
-        return [a for a in self.attempts if a.is_create]
+    def charge_attempts(self) -> list[Attempt]:
+        """The payment attempts (role ``charge``), across every provider instance, in time order."""
+        return [a for a in self.attempts if a.is_charge]
 
     @property
     def captured(self) -> int:
-        return sum(e.amount for e in self.ledger if e.kind == "charge")
+        """Charged for this order, in the order's currency, across every provider instance."""
+        return sum(e.amount for e in self.ledger if e.kind == "charge" and e.currency == self.order.currency)
 
     @property
     def refunded(self) -> int:
-        return sum(e.amount for e in self.ledger if e.kind == "refund")
+        return sum(e.amount for e in self.ledger if e.kind == "refund" and e.currency == self.order.currency)
+
+    @property
+    def foreign(self) -> list[LedgerEntry]:
+        """Ledger entries in another currency than the order's: never expected."""
+        return [e for e in self.ledger if e.currency != self.order.currency]
 
     @property
     def net_captured(self) -> int:
@@ -148,6 +161,14 @@ class Evidence(_Model):
     submitted: int = 0
     not_submitted: int = 0  # orders the workload did not get to (duration bound)
     t0: float = 0.0  # monotonic time the workload started
+    instances: dict[str, str] = Field(default_factory=dict)  # provider instance -> type
+    exponents: dict[str, int] = Field(default_factory=dict)  # currency -> minor-unit exponent (profiles)
 
     def histories(self) -> list[OrderHistory]:
         return list(self.orders.values())
+
+    def money(self, minor: int, currency: str) -> str:
+        """``318.81 USD``: by the currency's exponent, with the currency."""
+        from harness.evidence.money import format_money
+
+        return format_money(minor, currency, self.exponents)

@@ -32,11 +32,11 @@ def render_junit(journal: RunJournal) -> str:
             if v.status == "fail":
                 counts["failures"] += 1
                 el = ET.SubElement(case, "failure", message=_clean(v.measured), type=v.check)
-                el.text = _clean(verdict_text(v, s.name))
+                el.text = _clean(verdict_text(v, s.name, s.currency_exponents))
             elif v.status == "error":
                 counts["errors"] += 1
                 el = ET.SubElement(case, "error", message=_clean(v.reason), type=v.check)
-                el.text = _clean(verdict_text(v, s.name))
+                el.text = _clean(verdict_text(v, s.name, s.currency_exponents))
             elif v.status == "skipped":
                 counts["skipped"] += 1
                 ET.SubElement(case, "skipped", message=_clean(v.reason))

@@ -8,6 +8,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from harness.evidence.journal import RunJournal
+from harness.evidence.money import add_amounts
 from harness.report.text import money, verdict_text
 
 __all__ = ["render_markdown", "write_markdown", "headline"]
@@ -44,8 +45,8 @@ def render_markdown(j: RunJournal) -> str:
         return sum(1 for v in s.verdicts if v.status == status)
 
     def at_risk(s: Any) -> str:
-        total = sum(v.money_at_risk or 0 for v in s.verdicts if v.status == "fail")
-        return money(total) if total else "-"
+        total = add_amounts(v.money_at_risk for v in s.verdicts if v.status == "fail")
+        return money(total, s.currency_exponents) if total else "-"
 
     def rel(s: Any, t: float | None) -> str:
         return "-" if t is None else f"{t - s.summary.get('t0', 0):.2f}" if "t0" in s.summary else f"{t:.2f}"

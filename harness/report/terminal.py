@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.evidence.journal import RunJournal
+from harness.evidence.money import add_amounts
 from harness.report.markdown import headline
 from harness.report.text import money, verdict_text
 from harness.run.observer import RunObserver
@@ -111,11 +112,12 @@ def print_report(console: Console, j: RunJournal) -> None:
             if v.status in ("fail", "error"):
                 console.rule(f"[{_STYLE[v.status]}]{escape(s.name)}: {v.check}", align="left")
                 # Evidence lines are never wrapped: they are read side by side.
-                console.print(Text(verdict_text(v, s.name)), soft_wrap=True)
+                console.print(Text(verdict_text(v, s.name, s.currency_exponents)), soft_wrap=True)
         if s.status in ("error", "interrupted") and s.target.log_tail:
             console.rule(f"[yellow]{escape(s.name)}: target output (tail)", align="left")
             console.print(Text(s.target.log_tail[-3000:]), soft_wrap=True)
-    at_risk = sum(v.money_at_risk or 0 for s in j.scenarios for v in s.verdicts if v.status == "fail")
+    at_risk = add_amounts(v.money_at_risk for s in j.scenarios for v in s.verdicts if v.status == "fail")
     style = {"PASS": "bold green", "FAIL": "bold red"}.get(word, "bold yellow")
-    console.print(Text(f"{word}: {text}" + (f" Money at risk: {money(at_risk)}." if at_risk else ""), style=style))
+    console.print(Text(f"{word}: {text}" + (f" Money at risk: {money(at_risk, j.exponents())}." if at_risk else ""),
+                       style=style))
     console.print(f"seed {j.seed} · replay: [bold]{escape(j.replay)}[/]", soft_wrap=True)

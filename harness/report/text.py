@@ -6,17 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from harness.checks.base import Example, Verdict
+from harness.evidence.money import format_amounts
 
 __all__ = ["verdict_text", "example_text", "event_line", "money"]
 
 
-def money(minor: int | None) -> str:
-    return "" if minor is None else f"{minor / 100:,.2f}"
+def money(amounts: dict[str, int] | None, exponents: dict[str, int] | None = None) -> str:
+    """Per-currency amounts as text: ``318.81 USD + 1,200 JPY``."""
+    return format_amounts(amounts, exponents)
 
 
 def event_line(ev: dict[str, Any]) -> str:
     extra = []
-    for key in ("class", "fault", "network_fault", "retry_after_s", "replayed"):
+    for key in ("class", "fault", "network_fault", "retry_after_s", "replayed", "object_id"):
         if ev.get(key) not in (None, "ok", False):
             extra.append(f"{key}={ev[key]}")
     if ev.get("key"):
@@ -30,13 +32,13 @@ def event_line(ev: dict[str, Any]) -> str:
 def example_text(ex: Example, indent: str = "  ") -> str:
     h = ex.history
     o = h.get("order", {})
-    head = (f"{indent}{ex.order_id} ({o.get('amount', 0) / 100:,.2f} {str(o.get('currency', '')).upper()}, "
-            f"card {o.get('card')}, final {h.get('final')}): {ex.why}")
+    amount = h.get("amount_text") or f"{o.get('amount')} {str(o.get('currency', '')).upper()} minor units"
+    head = f"{indent}{ex.order_id} ({amount}, card {o.get('card')}, final {h.get('final')}): {ex.why}"
     lines = [head] + [f"{indent}  {event_line(ev)}" for ev in h.get("events", [])]
     return "\n".join(lines)
 
 
-def verdict_text(v: Verdict, scenario: str | None = None) -> str:
+def verdict_text(v: Verdict, scenario: str | None = None, exponents: dict[str, int] | None = None) -> str:
     lines = [f"{v.check}: {v.status.upper()}" + (f" in scenario {scenario}" if scenario else "")]
     lines.append(f"  clause:   {v.clause}" + (f"  ({v.where})" if v.where else ""))
     if v.measured:
@@ -44,7 +46,7 @@ def verdict_text(v: Verdict, scenario: str | None = None) -> str:
     if v.reason:
         lines.append(f"  reason:   {v.reason}")
     if v.money_at_risk:
-        lines.append(f"  money at risk: {money(v.money_at_risk)}")
+        lines.append(f"  money at risk: {money(v.money_at_risk, exponents)}")
     if v.examples:
         lines.append("  offending orders (first, worst, last):")
         lines.extend(example_text(ex, "    ") for ex in v.examples)

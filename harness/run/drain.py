@@ -5,9 +5,9 @@ looked up once more for its final state."""
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Awaitable, Callable, Iterable, TypeVar
 
+from harness.clock import REAL_CLOCK, Clock
 from harness.evidence.model import TargetCall
 from harness.spec.scenario import Drain
 from harness.workload.client import TargetClient
@@ -36,6 +36,7 @@ async def drain(
     spec: Drain,
     concurrency: int = 32,
     on_call: Callable[[TargetCall], None] | None = None,
+    clock: Clock = REAL_CLOCK,
 ) -> list[TargetCall]:
     """Returns every lookup call made (the last per order is its final state)."""
     calls: list[TargetCall] = []
@@ -48,14 +49,14 @@ async def drain(
             record(call)
         return call
 
-    deadline = time.monotonic() + spec.timeout_s
+    deadline = clock.now() + spec.timeout_s
     waiting = [o for o in orders if last_outcome.get(o.id) not in final_states]
-    while waiting and time.monotonic() < deadline:
+    while waiting and clock.now() < deadline:
         results = await bounded_gather(waiting, look, concurrency)
         if any(r is None for r in results):
             return calls  # no lookup template: nothing to poll
         waiting = [o for o, c in zip(waiting, results) if c.outcome not in final_states]
         if waiting:
-            await asyncio.sleep(min(spec.poll_interval_s, max(0.0, deadline - time.monotonic())))
+            await clock.sleep(min(spec.poll_interval_s, max(0.0, deadline - clock.now())))
     await bounded_gather(orders, look, concurrency)
     return calls

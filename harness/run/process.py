@@ -29,6 +29,10 @@ class TargetProcess:
         self.exit_status: int | None = None
         self.started_t: float | None = None
         self.stopped_by_us = False
+        self.ready_url: str | None = None  # set once ready: a restart polls it again
+        self.ready_timeout_s = 20.0
+        self.restarts = 0
+        self.killed_by_fault = 0
 
     @property
     def pid(self) -> int | None:
@@ -36,7 +40,7 @@ class TargetProcess:
 
     async def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "wb")
+        self._log = open(self.log_path, "ab" if self.restarts else "wb")
         try:
             self._proc = await asyncio.create_subprocess_exec(
                 *self.command,
@@ -91,12 +95,52 @@ class TargetProcess:
                 await asyncio.sleep(interval)
                 interval = min(0.2, interval * 1.5)
 
+    # -- process faults (harness.run.layers.process) -----------------------------
+    def pause(self) -> None:
+        """SIGSTOP the whole group: the target stops answering, connections stay open."""
+        self._signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._signal(signal.SIGCONT)
+
+    async def kill(self, sig: int = signal.SIGKILL, timeout_s: float = 5.0) -> int | None:
+        """Signal the whole group as a fault (not a teardown) and wait for the exit."""
+        proc = self._proc
+        if proc is None or proc.returncode is not None:
+            return self.exit_status
+        self.killed_by_fault += 1
+        self._signal(signal.SIGCONT)  # a paused target cannot act on SIGTERM
+        self._signal(sig)
+        try:
+            await asyncio.wait_for(proc.wait(), timeout_s)
+        except TimeoutError:
+            self._signal(signal.SIGKILL)
+            await asyncio.wait_for(proc.wait(), 5.0)
+        self.exit_status = proc.returncode
+        self._signal(signal.SIGKILL)  # what it left behind in its group
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        return self.exit_status
+
+    async def restart(self) -> float:
+        """Start the same command again (output appended to the same log) and wait
+        until ready. Returns the seconds readiness took."""
+        if self._proc is not None and self._proc.returncode is None:
+            await self.kill()
+        self.restarts += 1
+        await self.start()
+        if self.ready_url is None:
+            return 0.0
+        return await self.wait_ready(self.ready_url, self.ready_timeout_s)
+
     async def stop(self, timeout_s: float = 5.0) -> None:
         """SIGTERM the whole group, then SIGKILL. Safe to call twice."""
         proc = self._proc
         try:
             if proc is not None and proc.returncode is None:
                 self.stopped_by_us = True
+                self._signal(signal.SIGCONT)  # a paused target cannot act on SIGTERM
                 self._signal(signal.SIGTERM)
                 try:
                     await asyncio.wait_for(proc.wait(), timeout_s)

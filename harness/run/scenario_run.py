@@ -14,65 +14,45 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from harness.checks import CheckContext, Verdict, run_checks
+from harness.clock import REAL_CLOCK, Clock
 from harness.errors import InfrastructureError, PaychaosError
 from harness.evidence.collect import build_evidence
-from harness.evidence.model import Evidence, FaultEvent, TargetCall
+from harness.evidence.journal import ScenarioResult, TargetInfo
+from harness.evidence.model import Evidence
+from harness.evidence.sink import EvidenceSink, open_sink
 from harness.run.drain import drain
+from harness.run.layers import LayerEnv
 from harness.run.observer import RunObserver, SafeObserver
 from harness.run.ports import check_target_host, free_port
 from harness.run.process import TargetProcess
-from harness.run.timeline import FaultApplier, Timeline
+from harness.run.timeline import Timeline
+from harness.spec import catalog
 from harness.spec.loader import Inputs, LoadedScenario
 from harness.spec.templates import render_value
 from harness.workload.client import TargetClient
-from harness.workload.driver import Driver
+from harness.workload.engines import ENGINES, EngineContext
 from harness.workload.orders import OrderFactory
 
 __all__ = ["RunOptions", "TargetInfo", "ScenarioResult", "run_scenario", "scenario_seed"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DRAIN_CONCURRENCY = 32
+JOURNAL_PAGE = 5000
 
 
 class RunOptions(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
     seed: int
     report_dir: Path
     fault_backend: str | None = None
     allow_hosts: list[str] = Field(default_factory=list)
     journal_capacity: int = 100_000
-
-
-class TargetInfo(BaseModel):
-    command: list[str] = Field(default_factory=list)
-    cwd: str = ""
-    base_url: str = ""
-    pid: int | None = None
-    ready_s: float | None = None
-    exit_status: int | None = None
-    died_during_run: bool = False
-    log_file: str = ""
-    log_tail: str = ""
-
-
-class ScenarioResult(BaseModel):
-    name: str
-    file: str
-    seed: int
-    status: str = "error"  # passed | failed | error | interrupted
-    started: str = ""
-    ended: str = ""
-    duration_s: float = 0.0
-    error: str | None = None
-    target: TargetInfo = Field(default_factory=TargetInfo)
-    providers: dict[str, str] = Field(default_factory=dict)
-    fault_backend: dict[str, Any] | None = None
-    faults: list[FaultEvent] = Field(default_factory=list)
-    verdicts: list[Verdict] = Field(default_factory=list)
-    summary: dict[str, Any] = Field(default_factory=dict)
-    evidence_file: str | None = None
+    evidence_sink: str = "jsonl"
+    clock: Clock = Field(default=REAL_CLOCK, exclude=True)
 
 
 def scenario_seed(run_seed: int, scenario: LoadedScenario) -> int:
@@ -101,11 +81,16 @@ class ScenarioRun:
         self.target = inputs.target.spec
         self.opts = opts
         self.obs = obs
+        self.clock = opts.clock
         self.name = scenario.spec.name
         self.seed = scenario_seed(opts.seed, scenario)
-        self.api_key = f"sk_test_paychaos_{self.seed % 10**8:08d}"
+        self.instances = dict(scenario.instances)  # provider instance -> type
+        self.profiles = {i: catalog.profile(t) for i, t in self.instances.items()}
+        # Credentials come from each instance's profile, fixed by the seed.
+        self.credentials = {i: p.mint_credentials(self.seed, i) for i, p in self.profiles.items()}
         self.run_dir = (opts.report_dir / "runs" / self.name).resolve()
-        self.result = ScenarioResult(name=self.name, file=str(scenario.path), seed=self.seed)
+        self.result = ScenarioResult(name=self.name, file=str(scenario.path), seed=self.seed,
+                                     instances=dict(self.instances), engine=scenario.spec.workload.engine)
         self.proc: TargetProcess | None = None
 
     async def run(self) -> ScenarioResult:
@@ -129,6 +114,8 @@ class ScenarioRun:
             if self.proc is not None:  # stopped by now: the exit stack always unwinds first
                 result.target.exit_status = self.proc.exit_status
                 result.target.log_tail = self.proc.output_tail()
+                result.target.killed_by_fault = self.proc.killed_by_fault
+                result.target.restarts = self.proc.restarts
             result.ended = _now()
             result.duration_s = round(time.monotonic() - started, 3)
             self.obs.scenario_done(result)
@@ -137,15 +124,16 @@ class ScenarioRun:
     async def _bring_up_and_run(self, stack: AsyncExitStack) -> None:
         from mock_providers.host import ProviderHost
 
-        spec, result, obs, name = self.scenario.spec, self.result, self.obs, self.name
+        spec, result, obs, name, clock = self.scenario.spec, self.result, self.obs, self.name, self.clock
         obs.phase(name, "starting providers")
-        host = ProviderHost(providers=spec.providers, seed=self.seed, journal_dir=self.run_dir / "providers",
-                            journal_capacity=self.opts.journal_capacity)
+        host = ProviderHost(providers=list(self.instances), types=self.instances, seed=self.seed,
+                            journal_dir=self.run_dir / "providers", journal_capacity=self.opts.journal_capacity)
         await stack.enter_async_context(host)
-        controls = {p: host.control(p) for p in spec.providers}
-        for p, control in controls.items():
-            await control.configure(seed=self.seed, order_ref_field=self.target.providers[p].order_ref,
-                                    api_keys=[self.api_key])
+        controls = {i: host.control(i) for i in self.instances}
+        for i, control in controls.items():
+            binding = self.target.providers[i]
+            await control.configure(seed=self.seed, order_ref_field=binding.order_ref or self.profiles[i].order_ref_default,
+                                    credentials=self.credentials[i])
         urls = dict(host.urls)
         result.providers = dict(urls)
         backend, proxies = await self._fault_proxies(stack, urls)
@@ -153,22 +141,27 @@ class ScenarioRun:
         obs.phase(name, "starting target")
         base_url = await self._start_target(stack, urls)
 
-        timeline = Timeline(list(self.scenario.faults), FaultApplier(controls, backend, proxies),
-                            on_change=lambda e: obs.fault_changed(name, e))
-        factory = OrderFactory(spec.workload, spec.providers, self.seed, run_tag=f"{self.seed % 0xFFFFFF:06x}")
+        sink = open_sink(self.opts.evidence_sink, self.run_dir / "evidence")
+        stack.callback(sink.close)
+        env = LayerEnv(controls=controls, backend=backend, proxies=proxies, target=self.proc, clock=clock)
+        timeline = Timeline(list(self.scenario.faults), env, on_change=lambda e: obs.fault_changed(name, e))
+        factory = OrderFactory(spec.workload, list(self.instances.values()), self.seed,
+                               run_tag=f"{self.seed % 0xFFFFFF:06x}")
         # Never fewer connections than calls in flight: a call queued inside the
         # client would count its wait as the target's answer time.
         w = spec.workload
         in_flight = w.max_in_flight if w.rate is not None else w.workers
-        client = TargetClient(self.target, base_url, max_connections=max(in_flight, DRAIN_CONCURRENCY))
+        client = TargetClient(self.target, base_url, max_connections=max(in_flight, DRAIN_CONCURRENCY), clock=clock)
         await stack.enter_async_context(client)
-        driver = Driver(client, factory.orders(), spec.workload, on_call=lambda c: obs.call_done(name, c))
+        engine = ENGINES[w.engine]()
+        ctx = EngineContext(target=self.target, base_url=base_url, workload=w, orders=factory.orders(), client=client,
+                            sink=sink, clock=clock, on_call=lambda c: obs.call_done(name, c))
 
         obs.phase(name, "workload")
-        t0 = time.monotonic()
+        t0 = clock.now()
         timeline.start(t0)
         try:
-            run = await driver.run()
+            run = await engine.run(ctx)
         finally:
             await timeline.stop()
             for control in controls.values():
@@ -180,33 +173,60 @@ class ScenarioRun:
             raise InfrastructureError(f"a fault could not be applied or lifted: {timeline.failure}")
 
         obs.phase(name, "drain")
-        last = {c.order_id: c.outcome for c in run.calls}
-        lookups = await drain(client, run.orders, last, self.inputs.contract.spec.money.final_states, spec.drain,
-                              concurrency=DRAIN_CONCURRENCY, on_call=lambda c: obs.call_done(name, c))
+        await drain(client, run.orders, run.last_outcome, self.inputs.contract.spec.money.final_states, spec.drain,
+                    concurrency=DRAIN_CONCURRENCY, on_call=ctx.record, clock=clock)
 
         obs.phase(name, "collecting evidence")
-        journals, dropped, ledgers = {}, 0, {}
-        for p, control in controls.items():
-            journals[p] = await control.journal_all()
-            dropped += int((await control.journal(0, 1)).get("dropped", 0))
-            ledgers[p] = await control.ledger()
-        if self.proc is not None and self.proc.exited():
+        dropped = await self._collect(controls, sink)
+        if self.proc is not None and self.proc.exited() and not self.proc.killed_by_fault:
             result.target.died_during_run = True
-        evidence = build_evidence(run.orders, [*run.calls, *lookups], journals, ledgers, result.faults,
-                                  journal_dropped=dropped, not_submitted=run.not_submitted, t0=t0)
+        evidence = self._evidence(sink, result, dropped, run.not_submitted, t0)
 
         obs.phase(name, "checks")
-        ctx = CheckContext(contract=self.inputs.contract, scenario=self.scenario, target=self.target)
-        result.verdicts = run_checks(self.scenario.checks, evidence, ctx)
-        result.summary = summarise(evidence, run.calls, run.t_end - run.t0)
+        ctx_checks = CheckContext(contract=self.inputs.contract, scenario=self.scenario, target=self.target)
+        result.verdicts = run_checks(self.scenario.checks, evidence, ctx_checks)
+        result.summary = summarise(evidence, run.t_end - run.t0)
+        if run.stats:
+            result.summary["engine"] = run.stats
         result.evidence_file = _write_evidence(self.run_dir, evidence)
         result.status = _status(result.verdicts)
         obs.phase(name, "teardown")
 
+    async def _collect(self, controls: dict[str, Any], sink: EvidenceSink) -> int:
+        """Every instance's journal, page by page into the sink, and its ledger.
+        Returns how many journal entries the providers had to drop."""
+        dropped = 0
+        for i, control in controls.items():
+            after = 0
+            while True:
+                page = await control.journal(after, JOURNAL_PAGE)
+                sink.journal_page(i, page["entries"])
+                dropped += int(page.get("dropped", 0)) if after == 0 else 0
+                if len(page["entries"]) < JOURNAL_PAGE:
+                    break
+                after = page["next"]
+            sink.ledger(i, await control.ledger())
+        return dropped
+
+    def _evidence(self, sink: EvidenceSink, result: ScenarioResult, dropped: int, not_submitted: int,
+                  t0: float) -> Evidence:
+        rec = sink.read()
+        currencies = {o.currency for o in rec.orders}
+        currencies |= {e.get("currency", "") for led in rec.ledgers.values() for e in led.get("entries", [])}
+        exponents = {}
+        for cur in sorted(c for c in currencies if c):
+            exponents[cur] = next(iter(self.profiles.values())).exponent(cur)
+            for p in self.profiles.values():  # an instance that names this currency's exponent wins
+                if cur in p.currency_exponents:
+                    exponents[cur] = p.exponent(cur)
+        result.currency_exponents = exponents
+        return build_evidence(rec.orders, rec.calls, rec.journals, rec.ledgers, result.faults, journal_dropped=dropped,
+                              not_submitted=not_submitted, t0=t0, instances=self.instances, exponents=exponents)
+
     async def _fault_proxies(self, stack: AsyncExitStack, urls: dict[str, str]) -> tuple[Any, dict[str, str]]:
-        """A proxy in front of each provider that has network faults; the target
-        is given the proxy's address instead of the provider's."""
-        wanted = sorted({f.provider for f in self.scenario.faults if f.layer == "network"})
+        """A proxy in front of each provider instance that has network faults; the
+        target is given the proxy's address instead of the provider's."""
+        wanted = sorted({f.provider for f in self.scenario.faults if f.layer == "network" and f.provider})
         if not wanted:
             return None, {}
         from harness.faults import open_backend
@@ -233,11 +253,11 @@ class ScenarioRun:
         info.base_url = base_url
         env = dict(os.environ)
         env.setdefault("PYTHONUNBUFFERED", "1")
-        for p, binding in target.providers.items():
-            if p in urls:
-                env[binding.url_env] = urls[p]
-                if binding.api_key_env:
-                    env[binding.api_key_env] = self.api_key
+        for i, binding in target.providers.items():
+            if i in urls:
+                env[binding.url_env] = urls[i]
+                for cred, env_name in binding.credential_envs().items():
+                    env[env_name] = self.credentials[i][cred]
         if target.start is None:  # an already running target: only probe it
             probe = TargetProcess([], target_dir, env, self.run_dir / "target.log")
             info.ready_s = round(await probe.wait_ready(base_url + target.ready.path, target.ready.timeout_s), 3)
@@ -252,7 +272,8 @@ class ScenarioRun:
         stack.push_async_callback(proc.stop, target.start.stop_timeout_s)
         await proc.start()
         info.pid = proc.pid
-        info.ready_s = round(await proc.wait_ready(base_url + target.ready.path, target.ready.timeout_s), 3)
+        proc.ready_url, proc.ready_timeout_s = base_url + target.ready.path, target.ready.timeout_s
+        info.ready_s = round(await proc.wait_ready(proc.ready_url, target.ready.timeout_s), 3)
         return base_url
 
 
@@ -264,17 +285,23 @@ def _status(verdicts: list[Verdict]) -> str:
     return "passed"
 
 
-def summarise(ev: Evidence, pay_calls: list[TargetCall], duration_s: float) -> dict[str, Any]:
+def summarise(ev: Evidence, duration_s: float) -> dict[str, Any]:
+    from harness.evidence.money import add_amounts
+
     finals: dict[str, int] = {}
     for h in ev.histories():
         key = h.final or "unknown"
         finals[key] = finals.get(key, 0) + 1
+    pay_calls = [c for h in ev.histories() for c in h.calls if c.kind == "pay"]
     answers: dict[str, int] = {}
     for c in pay_calls:
         key = c.outcome or ("no answer" if c.status is None else f"HTTP {c.status} unreadable")
         answers[key] = answers.get(key, 0) + 1
     attempts = [a for h in ev.histories() for a in h.attempts]
     latencies = sorted(c.elapsed for c in pay_calls)
+    by_instance: dict[str, int] = {}
+    for a in attempts:
+        by_instance[a.provider] = by_instance.get(a.provider, 0) + 1
     return {
         "t0": ev.t0,
         "orders": ev.submitted,
@@ -283,12 +310,13 @@ def summarise(ev: Evidence, pay_calls: list[TargetCall], duration_s: float) -> d
         "pay_answers": answers,
         "final_states": finals,
         "provider_requests": len(attempts),
+        "provider_requests_by_instance": by_instance,
         "provider_attempt_classes": {k: sum(1 for a in attempts if a.klass == k) for k in ("ok", "failed", "unknown")},
         "faults_fired": sum(1 for a in attempts if a.fault),
         "network_affected": sum(1 for a in attempts if a.network_fault),
         "unattributed_attempts": ev.unattributed_attempts,
         "unattributed_charges": len([e for e in ev.unattributed_ledger if e.kind == "charge"]),
-        "captured": sum(h.net_captured for h in ev.histories()),
+        "captured": add_amounts({h.order.currency: h.net_captured} for h in ev.histories()),
         "pay_p50_ms": _pct(latencies, 0.50),
         "pay_p99_ms": _pct(latencies, 0.99),
     }
@@ -304,4 +332,3 @@ def _write_evidence(run_dir: Path, evidence: Evidence) -> str:
     path = run_dir / "evidence.json"
     path.write_text(evidence.model_dump_json(indent=1))
     return str(path)
-

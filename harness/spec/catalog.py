@@ -1,15 +1,16 @@
-"""What the spec layer knows about the other rooms: providers, test cards, fault kinds.
+"""What the spec layer knows about the other rooms: provider types and their
+profiles, test instruments, timeline layers and their fault kinds, workload
+engines.
 
-The registries live with the code that implements them (HTTP fault kinds in
-``mock_providers.core.faults``, toxics in ``harness.faults.toxics``, test cards
-in each provider package); this module only reads them, so validating a
-scenario uses exactly the models the runtime uses.
+The registries live with the code that implements them (profiles in each
+provider package through ``mock_providers.registry``, timeline layers in
+``harness.run.layers``, engines in ``harness.workload.engines``); this module
+only reads them, so validating a scenario uses exactly the models the runtime
+uses.
 """
 
 from __future__ import annotations
 
-import importlib
-from types import MappingProxyType
 from typing import Any, Mapping
 
 from pydantic import BaseModel, ValidationError
@@ -18,52 +19,65 @@ from harness.errors import SpecIssue
 from harness.spec.messages import issues_from_validation
 from harness.spec.source import Document
 
-__all__ = ["PROVIDERS", "layer_of", "fault_kinds", "validate_attributes", "test_cards"]
-
-# Provider name -> the package that implements it (a real HTTP server each).
-PROVIDERS: Mapping[str, str] = MappingProxyType({"cardpay": "mock_providers.cardpay"})
+__all__ = ["provider_types", "profile", "known_type", "instruments", "layers", "layer_of", "fault_kinds",
+           "validate_attributes", "engines"]
 
 
-def _http_registry() -> Mapping[str, type[BaseModel]]:
-    from mock_providers.core.faults import FAULT_KINDS
+def provider_types() -> list[str]:
+    from mock_providers.registry import PROVIDERS
 
-    return FAULT_KINDS
-
-
-def _toxic_registry() -> Mapping[str, Any]:
-    from harness.faults.toxics import REGISTRY
-
-    return REGISTRY
+    return sorted(PROVIDERS)
 
 
-def fault_kinds() -> dict[str, list[str]]:
-    return {
-        "http": sorted(_http_registry()),
-        "network": sorted(_toxic_registry()),
-    }
+def profile(type_name: str):
+    """The ``ProviderProfile`` of a type (a registered name or a module path). KeyError when unknown."""
+    from mock_providers.registry import load_profile
+
+    return load_profile(type_name)
 
 
-def layer_of(kind: str) -> str | None:
-    if kind in _http_registry():
-        return "http"
-    if kind in _toxic_registry():
-        return "network"
+def known_type(type_name: str) -> str | None:
+    """None when the type resolves, else why not (for an error message)."""
+    try:
+        profile(type_name)
+    except KeyError as exc:
+        return str(exc).strip('"')
     return None
 
 
-def _http_model(kind: str) -> type[BaseModel]:
-    return _http_registry()[kind]
+def instruments(type_name: str) -> Mapping[str, Any]:
+    """The type's test instruments (cards, wallet accounts), keyed by short name."""
+    return profile(type_name).instruments
 
 
-def _toxic_model(kind: str) -> type[BaseModel]:
-    return _toxic_registry()[kind].Attributes
+def layers() -> Mapping[str, Any]:
+    from harness.run.layers import LAYERS
+
+    return LAYERS
+
+
+def engines() -> Mapping[str, Any]:
+    from harness.workload.engines import ENGINES
+
+    return ENGINES
+
+
+def fault_kinds() -> dict[str, list[str]]:
+    return {name: sorted(layer.kinds()) for name, layer in layers().items()}
+
+
+def layer_of(kind: str) -> str | None:
+    for name, layer in layers().items():
+        if kind in layer.kinds():
+            return name
+    return None
 
 
 def validate_attributes(
     layer: str, kind: str, attributes: dict[str, Any], doc: Document, where: tuple
 ) -> tuple[dict[str, Any], list[SpecIssue]]:
     """Phase 2: the kind's own attribute model. Returns normalised attributes."""
-    model = _http_model(kind) if layer == "http" else _toxic_model(kind)
+    model: type[BaseModel] = layers()[layer].kinds()[kind]
     try:
         value = model.model_validate(attributes)
     except ValidationError as exc:
@@ -71,9 +85,3 @@ def validate_attributes(
     dumped = value.model_dump(mode="json", exclude_none=True)
     dumped.pop("kind", None)
     return dumped, []
-
-
-def test_cards(provider: str) -> Mapping[str, Any]:
-    """The provider's public test-card table, keyed by short name."""
-    module = importlib.import_module(PROVIDERS[provider] + ".cards")
-    return module.TEST_CARDS

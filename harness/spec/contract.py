@@ -11,25 +11,15 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from mock_providers.core.profile import FAILURE_CLASSES as _NEUTRAL
 from harness.spec.types import Strict
 
 __all__ = ["Contract", "RetryClause", "Backoff", "IdempotencyClause", "ErrorsClause", "DegradationClause", "MoneyClause",
            "FAILURE_CLASSES"]
 
-# How the harness classes a failed provider attempt; contracts name these.
-FAILURE_CLASSES = (
-    "timeout",  # the caller gave up (client_gone)
-    "dropped",  # the provider closed without answering
-    "decline",  # 402 card decline / card error
-    "invalid_request",  # 400
-    "auth",  # 401 / 403
-    "risk_block",  # fraud / radar block
-    "not_found",  # 404
-    "conflict",  # 409 idempotency_key_in_use
-    "rate_limited",  # 429
-    "server_error",  # 500
-    "unavailable",  # 502 / 503 / 504
-)
+# The provider-neutral failure classes contracts name; every provider profile
+# maps its own status and error codes onto them (mock_providers/core/profile.py).
+FAILURE_CLASSES = tuple(_NEUTRAL)
 
 
 class Backoff(Strict):

@@ -35,6 +35,10 @@ class LoadedTarget:
     doc: Document
     spec: Target
 
+    def type_of(self, instance: str) -> str:
+        """The provider type of one of the target's instances."""
+        return self.spec.providers[instance].type or instance
+
 
 @dataclass(frozen=True)
 class LoadedContract:
@@ -56,6 +60,7 @@ class LoadedScenario:
     spec: Scenario
     faults: tuple[FaultSpec, ...]
     checks: tuple[str, ...]  # resolved clause ids, money included
+    instances: dict[str, str] = field(default_factory=dict)  # provider instance -> type
 
 
 @dataclass
@@ -75,16 +80,58 @@ def _validate(doc: Document, model: type[M]) -> tuple[M | None, list[SpecIssue]]
         return None, issues_from_validation(exc, doc, model)
 
 
+def _unknown_type(type_name: str) -> str:
+    known = catalog.provider_types()
+    return (f"unknown provider type {type_name!r}{did_you_mean(type_name, known)}; known: {', '.join(known)}, or the "
+            "dotted path of a module that defines PROFILE")
+
+
 def load_target(path: str | Path) -> LoadedTarget:
     doc = load_document(path)
     spec, issues = _validate(doc, Target)
     if issues:
         raise SpecError(issues)
-    for name in spec.providers:
-        if name not in catalog.PROVIDERS:
-            raise SpecError([doc.issue(("providers", name), f"unknown provider{did_you_mean(name, catalog.PROVIDERS)}; "
-                                       f"known: {', '.join(catalog.PROVIDERS)}")])
+    fields: set[str] = set()
+    for name, binding in spec.providers.items():
+        type_name = binding.type or name
+        if catalog.known_type(type_name) is not None:
+            where = ("providers", name, "type") if binding.type else ("providers", name)
+            issues.append(doc.issue(where, _unknown_type(type_name)))
+            continue
+        profile = catalog.profile(type_name)
+        creds = {c.name for c in profile.credentials}
+        for cred in binding.credential_envs():
+            if cred not in creds:
+                issues.append(doc.issue(("providers", name, "credentials", cred),
+                                        f"{type_name} has no credential {cred!r}; it takes {', '.join(sorted(creds)) or 'none'}"))
+        if binding.order_ref is None and profile.order_ref_default is None:
+            issues.append(doc.issue(("providers", name), f"{type_name} has no default order reference field; "
+                                    "set order_ref: to the request field that carries the order id"))
+        for instrument in profile.instruments.values():
+            fields.update(instrument.fields)
+    issues.extend(_card_placeholders(doc, spec, fields))
+    if issues:
+        raise SpecError(issues)
     return LoadedTarget(Path(path), doc, spec)
+
+
+def _card_placeholders(doc: Document, spec: Target, fields: set[str]) -> list[SpecIssue]:
+    """``{order.card.<field>}`` must be a field of the providers' test instruments."""
+    from harness.spec.templates import CARD_PREFIX, placeholders
+
+    out = []
+    for req_name in ("pay", "lookup"):
+        template = getattr(spec.requests, req_name)
+        if template is None:
+            continue
+        for part in ("path", "json_body", "form", "headers"):
+            for ph in placeholders(getattr(template, part)):
+                if ph.startswith(CARD_PREFIX) and ph != "order.card.name" and ph[len(CARD_PREFIX):] not in fields:
+                    key = "json" if part == "json_body" else part
+                    out.append(doc.issue(("requests", req_name, key),
+                                         f"unknown placeholder {{{ph}}}; the providers' test cards have "
+                                         + ", ".join("{order.card." + f + "}" for f in sorted({"name", *fields}))))
+    return out
 
 
 def load_contract(path: str | Path) -> LoadedContract:
@@ -95,6 +142,32 @@ def load_contract(path: str | Path) -> LoadedContract:
     return LoadedContract(Path(path), doc, spec)
 
 
+def _instances(doc: Document, spec: Scenario, target: Target | None) -> tuple[dict[str, str], list[SpecIssue]]:
+    """Provider instance -> type: the scenario's type, else the target's, else the instance name."""
+    instances: dict[str, str] = {}
+    issues: list[SpecIssue] = []
+    for i, name in enumerate(spec.providers):
+        use = spec.providers[name] if isinstance(spec.providers, dict) else None
+        where = ("providers", name) if isinstance(spec.providers, dict) else ("providers", i)
+        binding = target.providers.get(name) if target is not None else None
+        if target is not None and binding is None:
+            issues.append(doc.issue(where, f"unknown provider {name!r}{did_you_mean(name, target.providers)}: it is "
+                                    f"not an instance in the target's providers ({', '.join(target.providers)}); add it "
+                                    "there or remove it here"))
+            continue
+        target_type = (binding.type or name) if binding is not None else None
+        type_name = (use.type if use is not None else None) or target_type or name
+        if catalog.known_type(type_name) is not None:
+            issues.append(doc.issue((*where, "type") if use is not None and use.type else where, _unknown_type(type_name)))
+            continue
+        if target_type is not None and type_name != target_type:
+            issues.append(doc.issue((*where, "type"), f"{name!r} is of type {target_type} in the target file, not "
+                                    f"{type_name}; make them agree"))
+            continue
+        instances[name] = type_name
+    return instances, issues
+
+
 def load_scenario(path: str | Path, target: Target | None = None) -> LoadedScenario:
     from harness.checks import resolve_checks  # checks import spec models; avoid a cycle at import time
 
@@ -102,29 +175,30 @@ def load_scenario(path: str | Path, target: Target | None = None) -> LoadedScena
     spec, issues = _validate(doc, Scenario)
     if issues:
         raise SpecError(issues)
-    issues = []
-    for i, provider in enumerate(spec.providers):
-        if provider not in catalog.PROVIDERS:
-            issues.append(doc.issue(("providers", i), f"unknown provider {provider!r}{did_you_mean(provider, catalog.PROVIDERS)}; "
-                                    f"known: {', '.join(catalog.PROVIDERS)}"))
-        elif target is not None and provider not in target.providers:
-            issues.append(doc.issue(("providers", i), f"{provider!r} is not configured in the target's providers "
-                                    f"({', '.join(target.providers)}); add it there or remove it here"))
+    instances, issues = _instances(doc, spec, target)
+    if spec.workload.engine not in catalog.engines():
+        known = sorted(catalog.engines())
+        issues.append(doc.issue(("workload", "engine"), f"unknown workload engine {spec.workload.engine!r}"
+                                f"{did_you_mean(spec.workload.engine, known)}; known: {', '.join(known)}"))
     if issues:
         raise SpecError(issues)
 
     known_cards: dict[str, str] = {}
-    for provider in spec.providers:
-        for card in catalog.test_cards(provider):
-            known_cards.setdefault(card, provider)
+    for type_name in dict.fromkeys(instances.values()):
+        for card in catalog.instruments(type_name):
+            known_cards.setdefault(card, type_name)
     for card in spec.workload.cards:
         if card not in known_cards:
             issues.append(doc.issue(("workload", "cards", card), f"unknown test card{did_you_mean(card, known_cards)}; "
                                     f"known: {', '.join(sorted(known_cards))}"))
 
-    faults, fault_issues = parse_faults(spec.faults, spec.providers, doc)
+    faults, fault_issues = parse_faults(spec.faults, list(instances), doc)
     issues.extend(fault_issues)
     for fault in faults:
+        if fault.provider is None and target is not None and target.start is None:
+            issues.append(doc.issue(("faults", fault.index, "kind"), f"{fault.kind} acts on the target process, but "
+                                    "the target file has no start section (paychaos did not start it); add one or "
+                                    "remove this fault"))
         if fault.at >= spec.workload.max_duration_s:
             issues.append(doc.issue(("faults", fault.index, "at"), f"{fault.at:g}s is not before the workload ends "
                                     f"(max_duration_s {spec.workload.max_duration_s:g}s), so it would never apply"))
@@ -133,7 +207,7 @@ def load_scenario(path: str | Path, target: Target | None = None) -> LoadedScena
     issues.extend(doc.issue(("verify", i), msg) for i, msg in check_issues)
     if issues:
         raise SpecError(issues)
-    return LoadedScenario(Path(path), doc, spec, tuple(faults), tuple(checks))
+    return LoadedScenario(Path(path), doc, spec, tuple(faults), tuple(checks), instances)
 
 
 def discover_scenarios(paths: list[str | Path]) -> list[Path]:

@@ -8,7 +8,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from harness.spec.types import Probability, Seconds, Strict
 
-__all__ = ["Scenario", "Workload", "AmountRange", "Drain", "FaultSpec"]
+__all__ = ["Scenario", "Workload", "AmountRange", "Drain", "FaultSpec", "ProviderUse"]
 
 
 class AmountRange(Strict):
@@ -27,6 +27,7 @@ class AmountRange(Strict):
 
 
 class Workload(Strict):
+    engine: str = Field("async", min_length=1, description="workload engine (registered by name); async: built in")
     orders: int = Field(ge=1, le=100_000, description="how many orders to submit (the loop's bound)")
     concurrency: int | None = Field(None, ge=1, le=1024, description="closed loop: this many workers")
     rate: float | None = Field(None, gt=0, le=10_000, description="open loop: orders per second")
@@ -62,21 +63,29 @@ class FaultSpec(Strict):
     """One entry of the fault timeline, validated in two phases (see spec.faults)."""
 
     index: int
-    layer: Literal["http", "network"]
+    layer: str  # a registered timeline layer: http, network, process
     kind: str
-    provider: str
+    provider: str | None  # the provider INSTANCE it acts on; None for layers that act on the target
     at: float
     duration: float | None
     name: str
+    instant: bool = False  # happens at `at` (kill the target now), never lifted
     # http: the provider rule sent to the control API (kind, rate, first_n, match, attributes)
-    # network: stream, toxicity and toxic attributes
+    # network: stream, toxicity and toxic attributes; process: the action's attributes
     rule: dict[str, Any]
+
+
+class ProviderUse(Strict):
+    """A provider instance in a scenario; ``type`` defaults to the target's for that instance."""
+
+    type: str | None = Field(None, min_length=1)
 
 
 class Scenario(Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     description: str = ""
-    providers: list[str] = Field(default_factory=lambda: ["cardpay"], min_length=1)
+    # [cardpay] (instances named like their type) or {primary: {type: cardpay}, backup: {type: cardpay}}
+    providers: list[str] | dict[str, ProviderUse] = Field(default_factory=lambda: ["cardpay"], min_length=1)
     workload: Workload
     faults: list[dict[str, Any]] = Field(default_factory=list)
     verify: list[str] = Field(default_factory=list, description="check families or clause ids; money is always on")
@@ -86,8 +95,13 @@ class Scenario(Strict):
 
     @field_validator("providers")
     @classmethod
-    def _unique(cls, v: list[str]) -> list[str]:
-        dupes = sorted({p for p in v if v.count(p) > 1})
-        if dupes:
-            raise ValueError(f"{dupes[0]} is listed twice; list each provider once")
+    def _unique(cls, v: list[str] | dict[str, ProviderUse]) -> list[str] | dict[str, ProviderUse]:
+        if isinstance(v, list):
+            dupes = sorted({p for p in v if v.count(p) > 1})
+            if dupes:
+                raise ValueError(f"{dupes[0]} is listed twice; list each provider once")
         return v
+
+    @property
+    def instances(self) -> list[str]:
+        return list(self.providers)

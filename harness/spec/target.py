@@ -55,11 +55,32 @@ class StartSpec(Strict):
 
 
 class ProviderBinding(Strict):
-    """How the target finds a provider, and where its requests carry the order."""
+    """One provider instance the target talks to: its type, how the target
+    finds it, and where its requests carry the order.
 
-    url_env: str = Field(min_length=1, description="env var the harness sets to the provider's base URL")
-    api_key_env: str | None = None
-    order_ref: str = Field("metadata[order_id]", min_length=1)
+    The instance name is the key in ``providers:``; ``type`` defaults to it
+    (``cardpay: {...}`` is an instance named cardpay of type cardpay).
+    """
+
+    type: str | None = Field(None, min_length=1, description="provider type; default: the instance name")
+    url_env: str = Field(min_length=1, description="env var the harness sets to the instance's base URL")
+    credentials: dict[str, str] = Field(
+        default_factory=dict, description="credential name (from the provider's profile) -> env var to set it in")
+    api_key_env: str | None = Field(None, min_length=1, description="short for credentials: {api_key: ENV}")
+    order_ref: str | None = Field(None, min_length=1, description="request field carrying the order reference; "
+                                  "default: the provider profile's")
+
+    @model_validator(mode="after")
+    def _one_api_key(self) -> "ProviderBinding":
+        if self.api_key_env is not None and "api_key" in self.credentials:
+            raise ValueError("give api_key_env or credentials.api_key, not both")
+        return self
+
+    def credential_envs(self) -> dict[str, str]:
+        out = dict(self.credentials)
+        if self.api_key_env is not None:
+            out["api_key"] = self.api_key_env
+        return out
 
 
 class RequestTemplate(Strict):

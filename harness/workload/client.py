@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from typing import Any
 
 import aiohttp
 
+from harness.clock import REAL_CLOCK, Clock
 from harness.evidence.model import TargetCall
 from harness.spec.target import RequestTemplate, ResponseSpec, Target
 from harness.spec.templates import render_value
@@ -55,10 +55,11 @@ def read_outcome(spec: ResponseSpec, status: int | None, body: Any) -> str | Non
 
 
 class TargetClient:
-    def __init__(self, target: Target, base_url: str, max_connections: int):
+    def __init__(self, target: Target, base_url: str, max_connections: int, clock: Clock = REAL_CLOCK):
         self._target = target
         self._base = base_url
         self._max = max_connections
+        self._clock = clock
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> "TargetClient":
@@ -88,7 +89,7 @@ class TargetClient:
             kwargs["json"] = render_value(template.json_body, ctx)
         elif template.form is not None:
             kwargs["data"] = {k: str(v) for k, v in render_value(template.form, ctx).items()}
-        t_start = time.monotonic()
+        t_start = self._clock.now()
         status: int | None = None
         raw = b""
         error: str | None = None
@@ -109,7 +110,7 @@ class TargetClient:
             error = f"malformed HTTP response: {exc.message}"
         except aiohttp.ClientError as exc:
             error = f"{type(exc).__name__}: {exc}"
-        t_end = time.monotonic()
+        t_end = self._clock.now()
         body, text = _decode(raw)
         outcome = read_outcome(self._target.response, status, body) if status is not None else None
         return TargetCall(order_id=order.id, kind=kind, t_start=t_start, t_end=t_end, status=status, body=body,

@@ -1,49 +1,31 @@
-"""The async workload driver: a closed loop of N workers, or a fixed arrival rate.
+"""The built-in async workload engine: a closed loop of N workers, or a fixed
+arrival rate, over aiohttp.
 
 Bounded twice: by the number of orders and by max_duration_s (no new order
-starts after it; calls in flight finish within their own timeout).
+starts after it; calls in flight finish within their own timeout). Every
+order and every call goes to the evidence sink as it happens; the driver keeps
+only each order's last answer, for the drain.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
-from harness.evidence.model import TargetCall
-from harness.spec.scenario import Workload
-from harness.workload.client import TargetClient
+from harness.workload.engines import EngineContext, WorkloadEngine, WorkloadResult, register_engine
 from harness.workload.orders import Order
 
-__all__ = ["Driver", "DriverResult"]
-
-
-@dataclass
-class DriverResult:
-    orders: list[Order] = field(default_factory=list)
-    calls: list[TargetCall] = field(default_factory=list)
-    not_submitted: int = 0
-    t0: float = 0.0
-    t_end: float = 0.0
+__all__ = ["Driver", "AsyncEngine"]
 
 
 class Driver:
-    def __init__(
-        self,
-        client: TargetClient,
-        orders: Iterator[Order],
-        workload: Workload,
-        on_call: Callable[[TargetCall], None] | None = None,
-    ):
-        self._client = client
-        self._orders = orders
-        self._w = workload
-        self._on_call = on_call or (lambda call: None)
-        self.result = DriverResult()
+    def __init__(self, ctx: EngineContext):
+        self._ctx = ctx
+        self._w = ctx.workload
+        self._clock = ctx.clock
+        self.result = WorkloadResult()
 
-    async def run(self) -> DriverResult:
-        self.result.t0 = time.monotonic()
+    async def run(self) -> WorkloadResult:
+        self.result.t0 = self._clock.now()
         deadline = self.result.t0 + self._w.max_duration_s
         try:
             if self._w.rate is not None:
@@ -51,20 +33,21 @@ class Driver:
             else:
                 await self._closed_loop(deadline)
         finally:
-            self.result.t_end = time.monotonic()
+            self.result.t_end = self._clock.now()
             self.result.not_submitted = self._w.orders - len(self.result.orders)
         return self.result
 
     async def _one(self, order: Order) -> None:
         self.result.orders.append(order)
-        call = await self._client.pay(order)
-        self.result.calls.append(call)
-        self._on_call(call)
+        self._ctx.sink.order(order)
+        call = await self._ctx.client.pay(order)
+        self._ctx.record(call)
+        self.result.last_outcome[order.id] = call.outcome
 
     def _next(self, deadline: float) -> Order | None:
-        if time.monotonic() >= deadline:
+        if self._clock.now() >= deadline:
             return None
-        return next(self._orders, None)
+        return next(self._ctx.orders, None)
 
     async def _closed_loop(self, deadline: float) -> None:
         async def worker() -> None:
@@ -85,14 +68,11 @@ class Driver:
             finally:
                 slots.release()
 
-        start = time.monotonic()
+        start = self._clock.now()
         i = 0
         try:
             while True:
-                due = start + i * interval
-                delay = due - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                await self._clock.sleep_until(start + i * interval)
                 await slots.acquire()  # back-pressure: a slow target lowers the real rate
                 order = self._next(deadline)
                 if order is None:
@@ -109,3 +89,14 @@ class Driver:
         finally:
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@register_engine
+class AsyncEngine(WorkloadEngine):
+    """In the harness's own event loop: functional scenarios of up to a few
+    thousand orders."""
+
+    name = "async"
+
+    async def run(self, ctx: EngineContext) -> WorkloadResult:
+        return await Driver(ctx).run()

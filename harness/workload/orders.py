@@ -1,4 +1,4 @@
-"""Orders for the workload: Faker customers, test cards in the scenario's mix.
+"""Orders for the workload: Faker customers, test instruments in the scenario's mix.
 
 Everything is drawn from generators seeded by the run seed, so the same seed
 builds the same orders in the same order.
@@ -10,7 +10,7 @@ import random
 from typing import Any, Iterator
 
 from faker import Faker
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from harness.spec import catalog
 from harness.spec.scenario import Workload
@@ -19,17 +19,17 @@ __all__ = ["Card", "Customer", "Order", "OrderFactory"]
 
 
 class Card(BaseModel):
+    """A provider profile's test instrument (``TestInstrument``) as the workload sees it."""
+
     model_config = ConfigDict(frozen=True)
 
-    name: str  # short name in the provider's test-card table
-    provider: str
-    number: str
-    payment_method: str
-    exp_month: int
-    exp_year: int
-    cvc: str
+    name: str  # short name in the provider's instrument table
+    provider: str  # the provider TYPE whose table it comes from
     expected: str  # succeeded | declined | requires_action
     category: str  # ok | decline | invalid | risk_block | action
+    # What templates send ({order.card.number}, {order.card.payment_method}...). Never
+    # serialised: no evidence file or journal holds a card number.
+    fields: dict[str, str | int] = Field(default_factory=dict, exclude=True)
 
 
 class Customer(BaseModel):
@@ -53,31 +53,31 @@ class Order(BaseModel):
     customer: Customer
 
     def context(self) -> dict:
-        """The template context: ``{order.amount}``, ``{customer.email}``..."""
+        """The template context: ``{order.amount}``, ``{customer.email}``, ``{order.card.number}``..."""
         data = self.model_dump()
+        data["card"] = {**self.card.fields, **data["card"]}
         return {"order": data, "customer": data["customer"]}
 
 
-def _card(provider: str, name: str, test_card: Any, exp_year: int) -> Card:
-    """A provider's TestCard (mock_providers.<p>.cards) as the workload sees it."""
-    return Card(name=name, provider=provider, number=test_card.number, payment_method=test_card.payment_method,
-                exp_month=12, exp_year=exp_year, cvc="123", expected=test_card.outcome, category=test_card.category)
+def _card(provider_type: str, instrument: Any) -> Card:
+    return Card(name=instrument.name, provider=provider_type, expected=instrument.expected,
+                category=instrument.category, fields=dict(instrument.fields))
 
 
 class OrderFactory:
-    def __init__(self, workload: Workload, providers: list[str], seed: int, run_tag: str):
+    def __init__(self, workload: Workload, provider_types: list[str], seed: int, run_tag: str):
         self._workload = workload
         self._rng = random.Random(seed)
         self._faker = Faker()
         self._faker.seed_instance(seed)
         self._tag = run_tag
-        exp_year = 2030
-        tables = {p: catalog.test_cards(p) for p in providers}
+        types = list(dict.fromkeys(provider_types))
+        tables = {t: catalog.instruments(t) for t in types}
         self._cards: list[Card] = []
         weights: list[float] = []
         for name, weight in workload.cards.items():
-            provider = next(p for p in providers if name in tables[p])
-            self._cards.append(_card(provider, name, tables[provider][name], exp_year))
+            provider_type = next(t for t in types if name in tables[t])
+            self._cards.append(_card(provider_type, tables[provider_type][name]))
             weights.append(weight)
         self._weights = weights
 

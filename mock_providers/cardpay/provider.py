@@ -16,13 +16,14 @@ from ..core.routing import Route
 from .errors import status_error, stripe_error, unauthorized
 from .intents import IntentStore
 from .payment_intents import PaymentIntentsApi
+from .profile import PROFILE
 from .refunds import RefundsApi
 
 __all__ = ["CardPay"]
 
 
 class CardPay(PaymentIntentsApi, RefundsApi, Provider):
-    name = "cardpay"
+    PROFILE = PROFILE
     config_keys = ("api_keys",)
 
     def __init__(self, **kwargs):
@@ -91,6 +92,9 @@ class CardPay(PaymentIntentsApi, RefundsApi, Provider):
         ident = args.get("id") if endpoint != "refunds.create" else params.get("payment_intent")
         intent = self.store.get(ident) if ident else None
         return None if intent is None else intent.order_ref
+
+    def credentials_config(self, credentials: dict) -> dict:
+        return {"api_keys": [credentials["api_key"]]} if "api_key" in credentials else {}
 
     def configure(self, cfg: dict):
         if "api_keys" not in cfg:

@@ -71,7 +71,7 @@ class ControlApi:
     def _route(self, method: str, sub: str, req: Request) -> Reply:
         p = self.p
         if sub == "health" and method == "GET":
-            return _json(200, {"provider": p.name, "ok": True, "requests": p.seq})
+            return _json(200, {"provider": p.name, "type": p.PROFILE.type, "ok": True, "requests": p.seq})
         if sub == "config" and method == "PUT":
             return self._config(_body(req))
         if sub == "faults":
@@ -127,13 +127,28 @@ class ControlApi:
                 raise _BadRequest(f"idempotency_ttl_s={ttl!r} is invalid: it must be a number of"
                                   " seconds > 0 (Stripe keeps keys 86400 s)")
             changes.append(lambda: setattr(p.idem, "ttl_s", float(ttl)))
+        if "credentials" in cfg:
+            creds = cfg.pop("credentials")
+            names = {c.name for c in p.PROFILE.credentials}
+            if not isinstance(creds, dict) or not all(isinstance(v, str) and v for v in creds.values()):
+                raise _BadRequest(f"credentials={creds!r} is invalid: it must be an object of non-empty strings"
+                                  f" keyed by {sorted(names)}")
+            unknown_creds = sorted(set(creds) - names)
+            if unknown_creds:
+                raise _BadRequest(f"credentials: {unknown_creds} are not credentials of {p.PROFILE.type};"
+                                  f" it takes {sorted(names)}")
+            translated = p.credentials_config(creds)
+            clash = sorted(set(translated) & set(cfg))
+            if clash:
+                raise _BadRequest(f"give either credentials or {clash}, not both")
+            cfg.update(translated)
         try:
             unknown, apply = p.configure(cfg)
         except ValueError as exc:
             raise _BadRequest(str(exc)) from None
         if unknown:
             raise _BadRequest(f"unknown config key(s) {sorted(unknown)}; known: seed, order_ref_field,"
-                              f" idempotency_ttl_s{''.join(', ' + k for k in p.config_keys)}")
+                              f" idempotency_ttl_s, credentials{''.join(', ' + k for k in p.config_keys)}")
         for change in changes:
             change()
         apply()

@@ -2,7 +2,7 @@
 
 Each decision is a uniform draw from a hash of (seed, provider, rule id,
 order reference, n-th matching request of that order), or of the
-provider-wide request sequence when the request carries no order reference.
+instance-wide request sequence when the request carries no order reference.
 It does not depend on how concurrent orders interleave, so a run replays.
 
 With ``first_n`` the rate selects ORDERS (one draw per order): a selected
@@ -22,7 +22,8 @@ _SCALE = float(2**64)
 
 
 def draw(seed: int, provider: str, rule_id: str, ref: str, n: int | str) -> float:
-    """A uniform number in [0, 1) fixed by its inputs."""
+    """A uniform number in [0, 1) fixed by its inputs; ``provider`` is the
+    instance name, so two instances of one type draw independently."""
     digest = blake2b(f"{seed}|{provider}|{rule_id}|{ref}|{n}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / _SCALE
 
@@ -86,14 +87,15 @@ class FaultEngine:
     def list(self) -> list[dict]:
         return [a.rule.to_json() for a in self.rules]
 
-    def decide(self, method: str, path: str, order_ref: str | None, seq: int) -> Decision | None:
+    def decide(self, method: str, path: str, order_ref: str | None, seq: int,
+               role: str = "other") -> Decision | None:
         """The fault for this request, or None. Every matching rule counts the
         request; the first rule (in insertion order) that fires wins."""
         fired = None
         seed, provider = self.seed, self.provider
         for active in self.rules:
             rule = active.rule
-            if not rule.match.matches(method, path):
+            if not rule.match.matches(method, path, role):
                 continue
             n = active.counts.get(order_ref, 0) + 1
             active.counts[order_ref] = n

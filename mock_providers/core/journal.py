@@ -109,12 +109,22 @@ class Exchange:
         self.delivery = None  # set by the connection
         self.committed = False
 
-    def to_dict(self, provider: str) -> dict:
+    def to_dict(self, provider: str, profile=None) -> dict:
+        """The documented entry. With the provider's ``profile``, also the route's
+        ``role`` and the answer's ``class`` and neutral ``failure``."""
         fault = self.fault
         resp = self.response
         params = self.params or {}
+        delivery = self.delivery or "pending"
+        sent = resp is not None and delivery == "delivered"
+        extra = {}
+        if profile is not None:
+            klass, failure = profile.classify(resp[0] if sent else None, delivery,
+                                              resp[2] if sent else None, resp[3] if sent else None)
+            extra = {"type": profile.type, "role": profile.role_of(self.endpoint), "class": klass,
+                     "failure": failure}
         return {
-            "seq": self.seq, "provider": provider, "t_start": self.t_start, "t_end": self.t_end,
+            "seq": self.seq, "provider": provider, **extra, "t_start": self.t_start, "t_end": self.t_end,
             "wall": iso_wall(self.t_start + WALL_OFFSET), "method": self.method, "path": self.path,
             "endpoint": self.endpoint, "order_ref": self.order_ref,
             "idempotency_key": self.idempotency_key, "request_id": self.request_id,
@@ -123,20 +133,20 @@ class Exchange:
             "body_sha256": hashlib.sha256(self.body).hexdigest(),
             "fault": None if fault is None else {"rule": fault[0], "kind": fault[1], "draw": fault[2]},
             # What the provider decided to answer is only a response if it was sent.
-            "response": None if resp is None or self.delivery != "delivered"
-            else dict(zip(RESPONSE_FIELDS, resp)),
+            "response": dict(zip(RESPONSE_FIELDS, resp)) if sent else None,
             # A record still in flight (a delayed request) has no delivery yet.
-            "delivery": self.delivery or "pending",
+            "delivery": delivery,
             "committed": self.committed,
         }
 
 
 class Journal:
     def __init__(self, provider: str, capacity: int = 50_000, spill_dir: str | None = None,
-                 batch: int | None = None):
+                 profile=None, batch: int | None = None):
         if capacity < 1:
             raise ValueError(f"capacity={capacity} is invalid: the journal must hold at least 1 entry")
-        self.provider = provider
+        self.provider = provider  # the instance name: keys the spill file
+        self.profile = profile
         self.capacity = capacity
         # Small batches: serialising one costs ~15 us per entry, and a batch is one pause.
         self.batch = batch or max(1, min(256, capacity // 4))
@@ -176,8 +186,8 @@ class Journal:
     def _write(self, recs: list[Exchange]) -> None:
         if not recs:
             return
-        provider = self.provider
-        data = "".join([_encode(r.to_dict(provider)) + "\n" for r in recs]).encode()
+        provider, profile = self.provider, self.profile
+        data = "".join([_encode(r.to_dict(provider, profile)) + "\n" for r in recs]).encode()
         f = self._spill
         f.seek(0, os.SEEK_END)
         offset = f.tell()
@@ -202,20 +212,20 @@ class Journal:
     def query(self, after: int = 0, limit: int = 1000) -> dict:
         """Entries with ``seq > after``, oldest first, at most ``limit``."""
         out: list[dict] = []
-        provider = self.provider
+        provider, profile = self.provider, self.profile
         if self._batches and self._batches[-1][0] > after:
             out.extend(self._read_spilled(after, limit))
         for rec in self._pending:
             if len(out) >= limit:
                 break
             if rec.seq > after:
-                out.append(rec.to_dict(provider))
+                out.append(rec.to_dict(provider, profile))
         ring = self._ring
         if len(out) < limit and ring:
             # Sequence numbers in the ring are contiguous: index straight in.
             start = max(0, after + 1 - ring[0].seq)
             for rec in islice(ring, start, start + limit - len(out)):
-                out.append(rec.to_dict(provider))
+                out.append(rec.to_dict(provider, profile))
         nxt = out[-1]["seq"] if out else after
         return {"entries": out, "next": nxt, "dropped": self.dropped}
 

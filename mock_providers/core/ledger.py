@@ -2,42 +2,46 @@
 the harness's money invariants (docs/interfaces.md section 5).
 
 Entries are stored as tuples and become dicts only when read. Objects (a
-provider's payment intents or orders) register here so that the control API
-can list them; each must offer ``ledger_view() -> dict``.
+provider's payment objects: intents, orders, transactions) register here so
+that the control API can list them; each must offer ``ledger_view() -> dict``
+with at least ``id`` and ``order_ref``. ``object_id`` in an entry is the id of
+the provider object the money moved for, whatever the provider calls it.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 from .journal import WALL_OFFSET, iso_wall
 
 __all__ = ["Ledger", "LEDGER_FIELDS"]
 
-LEDGER_FIELDS = ("seq", "t", "wall", "kind", "amount", "currency", "payment_intent", "refund",
+LEDGER_FIELDS = ("seq", "t", "wall", "kind", "amount", "currency", "object_id", "refund",
                  "order_ref", "idempotency_key")
 _STORED = tuple(f for f in LEDGER_FIELDS if f != "wall")
 
 
 class Ledger:
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._entries: list[tuple] = []
         self.objects: dict[str, object] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def _add(self, kind, amount, currency, intent_id, refund_id, order_ref, key) -> None:
-        self._entries.append((len(self._entries) + 1, time.monotonic(), kind, amount,
-                              currency, intent_id, refund_id, order_ref, key))
+    def _add(self, kind, amount, currency, object_id, refund_id, order_ref, key) -> None:
+        self._entries.append((len(self._entries) + 1, self._clock(), kind, amount,
+                              currency, object_id, refund_id, order_ref, key))
 
-    def charge(self, amount: int, currency: str, intent_id: str, order_ref: str | None,
+    def charge(self, amount: int, currency: str, object_id: str, order_ref: str | None,
                idempotency_key: str | None) -> None:
-        self._add("charge", amount, currency, intent_id, None, order_ref, idempotency_key)
+        self._add("charge", amount, currency, object_id, None, order_ref, idempotency_key)
 
-    def refund(self, amount: int, currency: str, intent_id: str, refund_id: str,
+    def refund(self, amount: int, currency: str, object_id: str, refund_id: str,
                order_ref: str | None, idempotency_key: str | None) -> None:
-        self._add("refund", amount, currency, intent_id, refund_id, order_ref, idempotency_key)
+        self._add("refund", amount, currency, object_id, refund_id, order_ref, idempotency_key)
 
     def entries(self) -> list[dict]:
         out = []
@@ -48,7 +52,7 @@ class Ledger:
         return out
 
     def totals(self) -> dict[str, tuple[int, int]]:
-        """(charged, refunded) per payment intent, from the entries alone."""
+        """(charged, refunded) per provider object, from the entries alone."""
         out: dict[str, tuple[int, int]] = {}
         for e in self._entries:
             charged, refunded = out.get(e[5], (0, 0))
@@ -60,7 +64,7 @@ class Ledger:
         return out
 
     def snapshot(self) -> dict:
-        return {"entries": self.entries(), "intents": [o.ledger_view() for o in self.objects.values()]}
+        return {"entries": self.entries(), "objects": [o.ledger_view() for o in self.objects.values()]}
 
     def reset(self) -> None:
         self._entries = []

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from typing import ClassVar
+import time
+from typing import Callable, ClassVar
 
 from .control_api import ControlApi
 from .fault_engine import FaultEngine
@@ -26,6 +27,7 @@ from .http import Reply, Request, status_line
 from .idempotency import IN_USE, MISMATCH, NEW, IdempotencyStore
 from .journal import Exchange, Journal
 from .ledger import Ledger
+from .profile import ProviderProfile
 from .routing import Route, Router
 
 __all__ = ["Provider", "Result", "info"]
@@ -57,18 +59,27 @@ class Result:
 
 
 class Provider:
-    name: ClassVar[str] = ""
-    idempotency_header: ClassVar[bytes | None] = b"idempotency-key"
-    default_order_ref_field: ClassVar[str] = "metadata[order_id]"
+    """One provider INSTANCE. ``name`` is the instance (``primary``), which keys
+    its journal, spill file and fault draws; ``PROFILE.type`` is its type."""
 
-    def __init__(self, *, seed: int = 0, journal_capacity: int = 50_000, journal_dir: str | None = None,
-                 order_ref_field: str | None = None, idempotency_ttl_s: float = 24 * 3600.0):
-        self.journal = Journal(self.name, journal_capacity, journal_dir)
-        self.ledger = Ledger()
-        self.idem = IdempotencyStore(idempotency_ttl_s)
+    PROFILE: ClassVar[ProviderProfile]
+
+    def __init__(self, *, name: str | None = None, seed: int = 0, journal_capacity: int = 50_000,
+                 journal_dir: str | None = None, order_ref_field: str | None = None,
+                 idempotency_ttl_s: float = 24 * 3600.0, clock: Callable[[], float] = time.monotonic):
+        profile = self.PROFILE
+        self.name = name or profile.type
+        self.clock = clock
+        carrier = profile.idempotency
+        self._key_header = carrier.header.lower().encode() if carrier.header else None
+        self._key_field = carrier.field
+        self.journal = Journal(self.name, journal_capacity, journal_dir, profile)
+        self.ledger = Ledger(clock)
+        self.idem = IdempotencyStore(idempotency_ttl_s, clock=clock)
         self.faults = FaultEngine(self.name, seed)
-        self.order_ref_field = order_ref_field or self.default_order_ref_field
+        self.order_ref_field = order_ref_field or profile.order_ref_default
         self.router = Router(self.routes())
+        self._roles = {r.endpoint: profile.role_of(r.endpoint) for r in self.router.routes}
         self.control = ControlApi(self)
         self.seq = 0
         self._rid = "req_" + secrets.token_hex(4)
@@ -99,7 +110,21 @@ class Provider:
                                               f" {MAX_IDEMPOTENCY_KEY} characters")
 
     def order_ref_of(self, route: Route, params: dict, args: dict) -> str | None:
-        return params.get(self.order_ref_field)
+        return params.get(self.order_ref_field) if self.order_ref_field else None
+
+    def idempotency_key_of(self, req: Request, params: dict) -> str | None:
+        """The key the request carries (header or body field, per the profile), on POSTs."""
+        if req.method != "POST":
+            return None
+        if self._key_header is not None:
+            raw = req.headers.get(self._key_header)
+            return None if raw is None else raw.decode("utf-8", "replace")
+        value = params.get(self._key_field)
+        return None if value is None else str(value)
+
+    def credentials_config(self, credentials: dict) -> dict:
+        """Translate the profile's neutral ``credentials`` into this provider's config keys."""
+        return {}
 
     config_keys: ClassVar[tuple[str, ...]] = ()
 
@@ -125,17 +150,15 @@ class Provider:
         self.journal.append(ex)
         params = ex.params = self.parse_params(req)
         # The key is evidence even when a fault answers first (same key across retries?).
-        key = None
-        if self.idempotency_header is not None and req.method == "POST":
-            raw = req.headers.get(self.idempotency_header)
-            if raw is not None:
-                key = ex.idempotency_key = raw.decode("utf-8", "replace")
+        key = ex.idempotency_key = self.idempotency_key_of(req, params)
         order_ref = None
+        role = "other"
         if route is not None:
             order_ref = ex.order_ref = self.order_ref_of(route, params, args)
+            role = self._roles[route.endpoint]
         eff = _NO_EFFECT
         if self.faults.rules:
-            decision = self.faults.decide(req.method, path, order_ref, seq)
+            decision = self.faults.decide(req.method, path, order_ref, seq, role)
             if decision is not None:
                 ex.fault = decision.journal()
                 eff = decision.effect

@@ -19,6 +19,7 @@ class Route:
 
 class Router:
     def __init__(self, routes: list[Route]):
+        self.routes = tuple(routes)
         self._exact: dict[tuple[str, str], Route] = {}
         self._patterns: list[tuple[Route, tuple[str, ...]]] = []
         for route in routes:

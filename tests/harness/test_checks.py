@@ -11,7 +11,7 @@ import pytest
 
 from harness.checks import REGISTRY, CheckContext, run_checks
 from harness.checks import base as checks_base
-from harness.evidence.collect import classify
+from mock_providers.cardpay.profile import PROFILE as CARDPAY
 from harness.evidence.model import Attempt, Evidence, LedgerEntry, OrderHistory, TargetCall
 from harness.spec import load_contract, load_scenario, load_target
 from harness.workload.orders import Card, Customer, Order
@@ -21,8 +21,8 @@ TARGET = load_target(REPO / "scenarios/targets/reference.yaml")
 CONTRACT = load_contract(REPO / "scenarios/contracts/reference.yaml")
 SCENARIO = load_scenario(REPO / "scenarios/standard/card-timeouts.yaml", TARGET.spec)
 CTX = CheckContext(contract=CONTRACT, scenario=SCENARIO, target=TARGET.spec)
-VISA = Card(name="visa", provider="cardpay", number="4242424242424242", payment_method="pm_card_visa", exp_month=12,
-            exp_year=2030, cvc="123", expected="succeeded", category="ok")
+VISA = Card(name="visa", provider="cardpay", expected="succeeded", category="ok",
+            fields={"number": "4242424242424242", "payment_method": "pm_card_visa"})
 WHO = Customer(name="A B", email="a@example.org", phone="1", address="x")
 
 
@@ -32,8 +32,8 @@ def order(i: int = 1, amount: int = 1000) -> Order:
 
 def attempt(t: float, status: int | None, *, dur: float = 0.01, key: str = "k1", delivery: str = "delivered",
             decline: str | None = None, retry_after: float | None = None, ref: str = "ord_1") -> Attempt:
-    klass, failure = classify(status, delivery, "card_declined" if decline else None, decline)
-    return Attempt(provider="cardpay", seq=int(t * 1000), t_start=t, t_end=t + dur, method="POST",
+    klass, failure = CARDPAY.classify(status, delivery, "card_declined" if decline else None, decline)
+    return Attempt(provider="cardpay", type="cardpay", role="charge", seq=int(t * 1000), t_start=t, t_end=t + dur, method="POST",
                    path="/v1/payment_intents", endpoint="payment_intents.create", order_ref=ref, idempotency_key=key,
                    status=status, decline_code=decline, retry_after_s=retry_after, delivery=delivery, klass=klass,
                    failure=failure)
@@ -43,7 +43,7 @@ def history(attempts: list[Attempt], final: str, *, charges: int = 0, o: Order |
             pay_body: dict | None = None, pay_status: int = 200, pay_elapsed: float = 0.1) -> OrderHistory:
     o = o or order()
     ledger = [LedgerEntry(provider="cardpay", seq=i, t=10.0 + i, kind="charge", amount=o.amount, currency="usd",
-                          payment_intent=f"pi_{i}", order_ref=o.id) for i in range(charges)]
+                          object_id=f"pi_{i}", order_ref=o.id) for i in range(charges)]
     pay = TargetCall(order_id=o.id, kind="pay", t_start=0.0, t_end=pay_elapsed, status=pay_status,
                      body=pay_body or {"status": final}, outcome=final)
     look = TargetCall(order_id=o.id, kind="lookup", t_start=20.0, t_end=20.01, status=200, body={"status": final},
@@ -105,23 +105,23 @@ def test_transient_failure_at_the_attempt_limit_is_not_a_violation() -> None:
 
 def test_double_charge_names_the_intents_and_money_at_risk() -> None:
     v = verdict("money.no_double_charge", history(GOOD_RETRY, "succeeded", charges=2))
-    assert v.status == "fail" and v.money_at_risk == 1000
-    assert "in 2 charges (pi_0, pi_1)" in v.examples[0].why
+    assert v.status == "fail" and v.money_at_risk == {"usd": 1000}
+    assert "in 2 charges (cardpay:pi_0, cardpay:pi_1)" in v.examples[0].why
 
 
 def test_orphan_capture_and_phantom_success() -> None:
     orphan = verdict("money.no_orphan_capture", history(GOOD_RETRY, "failed", charges=1))
     assert orphan.status == "fail" and "final state is failed" in orphan.examples[0].why
     phantom = verdict("money.state_matches_ledger", history(GOOD_RETRY, "succeeded", charges=0))
-    assert phantom.status == "fail" and phantom.money_at_risk == 1000
+    assert phantom.status == "fail" and phantom.money_at_risk == {"usd": 1000}
 
 
 def test_unattributed_charge_is_an_orphan() -> None:
     h = history([attempt(0.0, 200)], "succeeded", charges=1)
     ev = Evidence(orders={h.order.id: h}, submitted=1, unattributed_ledger=[
-        LedgerEntry(provider="cardpay", seq=9, t=1.0, kind="charge", amount=500, currency="usd", payment_intent="pi_x")])
+        LedgerEntry(provider="cardpay", seq=9, t=1.0, kind="charge", amount=500, currency="usd", object_id="pi_x")])
     (v,) = run_checks(["money.no_orphan_capture"], ev, CTX)
-    assert v.status == "fail" and "carry no known order (pi_x)" in v.measured
+    assert v.status == "fail" and "carry no known order (cardpay:pi_x)" in v.measured
 
 
 def test_pending_after_drain_is_not_final() -> None:
@@ -157,13 +157,3 @@ def test_a_check_that_raises_is_an_error_verdict_not_a_crash(monkeypatch) -> Non
     monkeypatch.setitem(checks_base._registry, "money.all_final", dataclasses.replace(check, fn=boom))
     (v,) = run_checks(["money.all_final"], Evidence(), CTX)
     assert v.status == "error" and "RuntimeError: bug in a check" in v.reason
-
-
-@pytest.mark.parametrize("status,delivery,klass,failure", [
-    (200, "delivered", "ok", None), (402, "delivered", "failed", "decline"), (503, "delivered", "failed", "unavailable"),
-    (500, "delivered", "unknown", "server_error"), (None, "dropped", "unknown", "dropped"),
-    (200, "client_gone", "unknown", "timeout"), (429, "delivered", "failed", "rate_limited"),
-    (409, "delivered", "failed", "conflict"), (401, "delivered", "failed", "auth"),
-])
-def test_attempt_classes(status, delivery, klass, failure) -> None:
-    assert classify(status, delivery) == (klass, failure)

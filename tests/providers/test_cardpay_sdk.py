@@ -42,7 +42,7 @@ async def _check_card(client, ctl, name: str, params: dict):
     ledger = await ctl.ledger()
     charges = [e for e in ledger["entries"] if e["kind"] == "charge"]
     assert len(charges) == (1 if card.outcome == "succeeded" else 0)
-    assert [i["order_ref"] for i in ledger["intents"]] == [params["metadata"]["order_id"]]
+    assert [i["order_ref"] for i in ledger["objects"]] == [params["metadata"]["order_id"]]
 
 
 @pytest.mark.parametrize("name", CARDS)
@@ -185,7 +185,7 @@ async def test_sdk_retry_after_commit_drop_gets_the_replay_and_one_charge(cardpa
     entries = (await ctl.journal())["entries"]
     assert [(e["delivery"], e["committed"]) for e in entries] == [("dropped", True), ("delivered", False)]
     charges = [e for e in (await ctl.ledger())["entries"] if e["kind"] == "charge"]
-    assert len(charges) == 1 and charges[0]["payment_intent"] == pi.id and charges[0]["order_ref"] == "cd1"
+    assert len(charges) == 1 and charges[0]["object_id"] == pi.id and charges[0]["order_ref"] == "cd1"
 
 
 async def test_without_retries_commit_drop_leaves_an_unknown_outcome(cardpay, stripe_client):
@@ -237,7 +237,7 @@ async def test_refunds(cardpay, stripe_client):
     ledger = await ctl.ledger()
     assert [(e["kind"], e["amount"], e["order_ref"]) for e in ledger["entries"]] == \
         [("charge", 1000, "rf1"), ("refund", 300, "rf1"), ("refund", 700, "rf1")]
-    assert ledger["intents"][0]["amount_refunded"] == 1000
+    assert ledger["objects"][0]["amount_refunded"] == 1000
     with pytest.raises(stripe.InvalidRequestError) as info:
         await sdk(client.v1.refunds.create, {"payment_intent": "pi_missing"})
     assert info.value.http_status == 404 and info.value.code == "resource_missing"

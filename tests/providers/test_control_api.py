@@ -28,7 +28,7 @@ async def test_health_faults_roundtrip_and_reset(cardpay):
     assert len((await ctl.ledger())["entries"]) == 1
     await ctl.add_fault({"kind": "drop"})
     await ctl.reset()
-    assert await ctl.faults() == [] and (await ctl.ledger()) == {"entries": [], "intents": []}
+    assert await ctl.faults() == [] and (await ctl.ledger()) == {"entries": [], "objects": []}
     assert (await ctl.journal())["entries"] == []
 
 

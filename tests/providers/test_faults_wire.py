@@ -95,7 +95,7 @@ async def test_drop_closes_without_answer_and_nothing_executes(cardpay):
     await ctl.add_fault({"kind": "drop"})
     with pytest.raises(asyncio.IncompleteReadError):
         await request(url, PI, _pay("dr1"))
-    assert (await ctl.ledger()) == {"entries": [], "intents": []}
+    assert (await ctl.ledger()) == {"entries": [], "objects": []}
     entry = (await ctl.journal())["entries"][-1]
     assert entry["delivery"] == "dropped" and entry["response"] is None
 
@@ -107,7 +107,7 @@ async def test_commit_drop_ledger_has_the_charge_client_saw_a_close(cardpay):
         await request(url, PI, _pay("cdw1"))
     ledger = await ctl.ledger()
     assert [(e["kind"], e["order_ref"]) for e in ledger["entries"]] == [("charge", "cdw1")]
-    assert ledger["intents"][0]["status"] == "succeeded"
+    assert ledger["objects"][0]["status"] == "succeeded"
 
 
 async def _run_orders(url, ctl, schedule, concurrent: bool) -> dict:

@@ -36,7 +36,7 @@ def test_cli_refuses_a_non_loopback_host():
 
 def test_cli_refuses_an_unknown_provider():
     done = _cli("serve", "--provider", "paypalish")
-    assert done.returncode == 2 and "provider='paypalish' is unknown" in done.stderr
+    assert done.returncode == 2 and "provider type 'paypalish' is unknown" in done.stderr
 
 
 async def test_host_starts_answers_and_stops(tmp_path):

@@ -100,6 +100,6 @@ def test_ledger_entries_and_totals():
     ledger.refund(400, "usd", "pi_1", "re_1", "o1", "k2")
     entries = ledger.entries()
     assert [e["kind"] for e in entries] == ["charge", "refund"]
-    assert set(entries[0]) == {"seq", "t", "wall", "kind", "amount", "currency", "payment_intent", "refund",
+    assert set(entries[0]) == {"seq", "t", "wall", "kind", "amount", "currency", "object_id", "refund",
                                "order_ref", "idempotency_key"}
     assert ledger.totals() == {"pi_1": (1000, 400)}

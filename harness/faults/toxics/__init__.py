@@ -17,6 +17,6 @@ from __future__ import annotations
 from .base import REGISTRY, Chunk, Toxic, ToxicAttributes
 
 # Importing a module registers its toxic; the order is the documentation order.
-from . import latency, bandwidth, slow_close, timeout, reset_peer, slicer, limit_data, down  # noqa: E402,F401,I001
+from . import latency, bandwidth, slow_close, timeout, reset_peer, slicer, limit_data, down  # noqa: F401,I001
 
 __all__ = ["REGISTRY", "Toxic", "ToxicAttributes", "Chunk"]

@@ -67,14 +67,26 @@ class Match(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     method: str | None = None
     path: str | None = None
+    role: str | None = None  # the route's role in the provider's profile (charge, lookup...)
 
     @field_validator("method")
     @classmethod
     def _upper(cls, v: str | None) -> str | None:
         return None if v is None else v.upper()
 
-    def matches(self, method: str, path: str) -> bool:
+    @field_validator("role")
+    @classmethod
+    def _role(cls, v: str | None) -> str | None:
+        from ..profile import ROLES
+
+        if v is not None and v not in ROLES:
+            raise ValueError(f"role={v!r} is not a route role; use one of {', '.join(ROLES)}")
+        return v
+
+    def matches(self, method: str, path: str, role: str = "other") -> bool:
         if self.method is not None and method != self.method:
+            return False
+        if self.role is not None and role != self.role:
             return False
         return self.path is None or fnmatch.fnmatchcase(path, self.path)
 
@@ -120,8 +132,10 @@ class FaultRule:
         return FaultRule(rule_id, self.kind, self.rate, self.first_n, self.match, self.attrs)
 
     def to_json(self) -> dict:
-        out = {"id": self.id, "kind": self.kind, "rate": self.rate, "first_n": self.first_n,
-               "match": self.match.model_dump()}
+        match = self.match.model_dump()
+        if match["role"] is None:
+            del match["role"]
+        out = {"id": self.id, "kind": self.kind, "rate": self.rate, "first_n": self.first_n, "match": match}
         out.update(self.attrs.model_dump())
         return out
 

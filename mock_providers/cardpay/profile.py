@@ -1,0 +1,57 @@
+"""What the harness knows about cardpay: Stripe's v1 semantics, mapped onto
+paychaos's neutral roles and failure classes (docs/interfaces.md section 8)."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from ..core.profile import AnswerRule, Credential, IdempotencyCarrier, ProviderProfile, TestInstrument
+from .cards import TEST_CARDS
+
+__all__ = ["PROFILE"]
+
+# Stripe's radar blocks come back as a 402 card_error with one of these codes.
+RISK_CODES = frozenset({"fraudulent", "merchant_blacklist", "radar_block"})
+
+ANSWERS = (
+    AnswerRule("ok", status=(200, 299)),
+    AnswerRule("failed", "risk_block", status=402, codes=RISK_CODES),
+    AnswerRule("failed", "decline", status=402),
+    AnswerRule("failed", "rate_limited", status=429),
+    AnswerRule("failed", "conflict", status=409),  # idempotency_key_in_use
+    AnswerRule("failed", "auth", status=401),
+    AnswerRule("failed", "auth", status=403),
+    AnswerRule("failed", "not_found", status=404),
+    AnswerRule("failed", "invalid_request", status=(400, 499)),
+    # Stripe: a 500 may have executed (and is saved under the key); a 504 may have too.
+    AnswerRule("unknown", "server_error", status=500),
+    AnswerRule("unknown", "unavailable", status=504),
+    AnswerRule("failed", "unavailable", status=(500, 599)),
+)
+
+INSTRUMENTS = MappingProxyType({
+    name: TestInstrument(name, card.outcome, card.category,
+                         MappingProxyType({"number": card.number, "payment_method": card.payment_method,
+                                           "exp_month": 12, "exp_year": 2030, "cvc": "123"}))
+    for name, card in TEST_CARDS.items()
+})
+
+PROFILE = ProviderProfile(
+    type="cardpay",
+    provider="mock_providers.cardpay.provider:CardPay",
+    description="Stripe-compatible card acquirer (API v1 subset; the official stripe SDKs talk to it)",
+    routes=MappingProxyType({
+        "payment_intents.create": "charge",
+        "payment_intents.confirm": "charge",
+        "payment_intents.retrieve": "lookup",
+        "payment_intents.search": "lookup",
+        "payment_intents.cancel": "cancel",
+        "refunds.create": "refund",
+    }),
+    answers=ANSWERS,
+    idempotency=IdempotencyCarrier(header="Idempotency-Key"),
+    credentials=(Credential("api_key", "sk_test_paychaos_{token}",
+                            "secret key, sent as Authorization: Bearer (or Basic user name)"),),
+    order_ref_default="metadata[order_id]",
+    instruments=INSTRUMENTS,
+)
