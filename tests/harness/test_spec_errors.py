@@ -68,7 +68,7 @@ BAD_SCENARIOS = [
     ("card weight above 1", ("cards: {visa: 1.0}", "cards: {visa: 2}"), 7, "workload.cards.visa: must be between 0 and 1"),
     ("unknown check", ("verify: [retry]", "verify: [retyr]"), 14, "verify[0]: unknown check 'retyr' (did you mean 'retry'?)"),
     ("unknown provider", ("providers: [cardpay]", "providers: [cardpai]"), 2, "providers[0]: unknown provider 'cardpai' (did you mean 'cardpay'?)"),
-    ("network envelope on http", ("rate: 0.5", "toxicity: 0.5"), 11, "faults[0].toxicity: toxicity: is for network faults"),
+    ("network envelope on http", ("rate: 0.5", "toxicity: 0.5"), 11, "faults[0].toxicity: is for network faults; HTTP faults take rate, first_n and match"),
     ("fault after the workload", ("at: 1s", "at: 9s"), 12, "faults[0].at: 9s is not before the workload ends"),
     ("both loops", ("concurrency: 2", "concurrency: 2\n  rate: 3"), 3, "workload: give either concurrency (closed loop) or rate (open loop), not both"),
     ("bad scenario name", ("name: ok", "name: 'has spaces'"), 1, "name: must match"),
@@ -90,7 +90,7 @@ def test_bad_scenario_is_located_and_explained(tmp_path: Path, why: str, change:
 def test_network_fault_rejects_rate_with_the_reason(tmp_path: Path) -> None:
     text = GOOD_SCENARIO.replace("kind: status\n    status: 503\n    rate: 0.5", "kind: latency\n    latency: 100\n    rate: 0.5")
     message = scenario_issue(tmp_path, text)
-    assert "faults[0].rate: rate: is for HTTP faults" in message
+    assert "faults[0].rate: is for HTTP faults" in message
     assert "draws toxicity once per connection" in message
 
 
@@ -160,7 +160,13 @@ BAD_TARGETS = [
     ("method: POST", "method: FETCH", "requests.pay.method: must be one of"),
     ('base_url: "http://127.0.0.1:{port}"', 'base_url: "127.0.0.1:{port}"', "base_url: must start with http://"),
     ("timeout_s: 20\n  lookup", "timeout_s: soon\n  lookup", "requests.pay.timeout_s: must be a duration"),
-    ("cardpay:", "paypal:", "providers.paypal: unknown provider"),
+    ("cardpay:", "paypal:", "providers.paypal: unknown provider type 'paypal'"),
+    ("url_env: CARDPAY_BASE_URL", "type: cardpey\n    url_env: CARDPAY_BASE_URL",
+     "providers.cardpay.type: unknown provider type 'cardpey' (did you mean 'cardpay'?)"),
+    ("api_key_env: CARDPAY_API_KEY", "credentials: {secret: CARDPAY_API_KEY}",
+     "providers.cardpay.credentials.secret: cardpay has no credential 'secret'; it takes api_key"),
+    ('payment_method: "{order.card.payment_method}"', 'payment_method: "{order.card.pin}"',
+     "requests.pay.json: unknown placeholder {order.card.pin}; the providers' test cards have"),
 ]
 
 
@@ -222,3 +228,58 @@ def test_good_network_fault_carries_toxiproxy_attributes(tmp_path: Path) -> None
     (f,) = s.faults
     assert f.layer == "network" and f.rule == {"stream": "downstream", "toxicity": 1.0,
                                                "attributes": {"latency": 100, "jitter": 10}}
+
+
+PROCESS = GOOD_SCENARIO.replace("kind: status\n    status: 503\n    rate: 0.5", "kind: pause")
+
+
+@pytest.mark.parametrize("old,new,line,text", [
+    ("kind: pause", "kind: pause\n    provider: cardpay", 10, "faults[0].provider: pause acts on the target, not on a "
+     "provider; remove provider:"),
+    ("kind: pause", "kind: kill", 11, "faults[0].for: kill is an instant: it happens at `at` and has no duration"),
+    ("kind: pause\n    at: 1s\n    for: 2s", "kind: kill\n    signal: SIGSTOP\n    at: 1s", 10,
+     "faults[0].signal: must be one of"),
+    ("kind: pause", "kind: pause\n    rate: 0.5", 10, "faults[0].rate: is for HTTP faults; process faults take no "
+     "envelope keys"),
+])
+def test_bad_process_fault(tmp_path: Path, old: str, new: str, line: int, text: str) -> None:
+    message = scenario_issue(tmp_path, PROCESS.replace(old, new, 1))
+    assert f"s.yaml:{line} " in message, message
+    assert text in message, message
+
+
+def test_process_faults_need_a_target_paychaos_starts(tmp_path: Path) -> None:
+    src = TARGET.read_text()
+    start = src.index("start:")
+    no_start = src[:start] + src[src.index("base_url:"):].replace("{port}", "8999")
+    target = load_target(write(tmp_path, no_start, "t.yaml")).spec
+    with pytest.raises(SpecError) as info:
+        load_scenario(write(tmp_path, PROCESS), target)
+    assert "s.yaml:9 faults[0].kind: pause acts on the target process, but the target file has no start section" \
+        in str(info.value)
+
+
+def test_instances_of_one_type_and_their_faults(tmp_path: Path) -> None:
+    src = TARGET.read_text()
+    two = src.replace("providers:\n  cardpay:\n    url_env: CARDPAY_BASE_URL\n    api_key_env: CARDPAY_API_KEY",
+                      "providers:\n  primary:\n    type: cardpay\n    url_env: PRIMARY_URL\n"
+                      "    api_key_env: PRIMARY_KEY\n  backup:\n    type: cardpay\n    url_env: BACKUP_URL")
+    assert two != src
+    target = load_target(write(tmp_path, two, "t.yaml")).spec
+    text = GOOD_SCENARIO.replace("providers: [cardpay]", "providers: {primary: {type: cardpay}, backup: {}}")
+    s = load_scenario(write(tmp_path, text.replace("rate: 0.5", "rate: 0.5\n    provider: backup")), target)
+    assert s.instances == {"primary": "cardpay", "backup": "cardpay"}
+    assert s.faults[0].provider == "backup"
+    message = "\n".join(str(i) for i in pytest.raises(SpecError, load_scenario, write(tmp_path, text), target)
+                         .value.issues)
+    assert "s.yaml:9 faults[0]: provider: is required when the scenario has several providers (primary, backup)" \
+        in message, message
+    wrong = text.replace("backup: {}", "backup: {type: tests.nowhere.minipay}").replace("rate: 0.5", "rate: 0.5\n    provider: backup")
+    message = "\n".join(str(i) for i in pytest.raises(SpecError, load_scenario, write(tmp_path, wrong), target)
+                         .value.issues)
+    assert "providers.backup.type: unknown provider type 'tests.nowhere.minipay'" in message, message
+
+
+def test_unknown_workload_engine(tmp_path: Path) -> None:
+    message = scenario_issue(tmp_path, GOOD_SCENARIO.replace("orders: 10", "engine: locustt\n  orders: 10"))
+    assert "s.yaml:4 workload.engine: unknown workload engine 'locustt'" in message, message

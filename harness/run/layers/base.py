@@ -84,7 +84,7 @@ class TimelineLayer:
     @classmethod
     def wrong_key(cls, key: str, owner: type["TimelineLayer"]) -> str:
         """Why ``key`` (an envelope key of the ``owner`` layer) does not belong in this layer's faults."""
-        return f"{key}: is for {owner.label()} faults; {cls.takes()}"
+        return f"is for {owner.label()} faults; {cls.takes()}"
 
     # -- run time -------------------------------------------------------------
     def __init__(self, env: LayerEnv):

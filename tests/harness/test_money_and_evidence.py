@@ -1,0 +1,99 @@
+"""Money formatting by currency exponent, the evidence sink's round trip, and
+the evidence builder joining several provider instances from their journals
+(roles and classes as the providers computed them) and ledgers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.evidence.collect import build_evidence
+from harness.evidence.model import TargetCall
+from harness.evidence.money import add_amounts, format_amounts, format_money
+from harness.evidence.sink import JsonlSink
+from harness.workload.orders import Card, Customer, Order
+
+CARD = Card(name="visa", provider="cardpay", expected="succeeded", category="ok",
+            fields={"number": "4242424242424242", "payment_method": "pm_card_visa"})
+WHO = Customer(name="A B", email="a@example.org", phone="1", address="x")
+
+
+def order(i: int, amount: int = 1000, currency: str = "usd") -> Order:
+    return Order(index=i, id=f"ord_{i}", amount=amount, currency=currency, description="d", card=CARD, customer=WHO)
+
+
+@pytest.mark.parametrize("minor,currency,text", [
+    (31881, "usd", "318.81 USD"), (5, "usd", "0.05 USD"), (120000, "jpy", "120,000 JPY"), (1234, "kwd", "1.234 KWD"),
+    (-250, "eur", "-2.50 EUR"), (0, "krw", "0 KRW"),
+])
+def test_money_is_formatted_by_exponent_with_its_currency(minor: int, currency: str, text: str) -> None:
+    assert format_money(minor, currency) == text
+
+
+def test_amounts_add_per_currency_never_across() -> None:
+    total = add_amounts([{"usd": 1000}, {"jpy": 500}, {"usd": 250}, None, {"eur": 0}])
+    assert total == {"usd": 1250, "jpy": 500}
+    assert format_amounts(total) == "12.50 USD + 500 JPY"
+    assert format_amounts({"huf": 1000}, {"huf": 0}) == "1,000 HUF", "a profile's exponent wins"
+
+
+def test_the_sink_round_trips_and_holds_no_card_number(tmp_path: Path) -> None:
+    sink = JsonlSink(tmp_path)
+    o = order(1)
+    assert o.context()["order"]["card"]["number"] == "4242424242424242", "templates still see the number"
+    sink.order(o)
+    sink.call(TargetCall(order_id=o.id, kind="pay", t_start=1.0, t_end=1.2, status=200, outcome="succeeded"))
+    sink.journal_page("primary", [{"seq": 1, "provider": "primary"}])
+    sink.journal_page("backup", [])
+    sink.ledger("primary", {"entries": [], "objects": []})
+    rec = sink.read()
+    sink.close()
+    assert [x.id for x in rec.orders] == ["ord_1"] and rec.calls[0].outcome == "succeeded"
+    assert rec.journals == {"backup": [], "primary": [{"seq": 1, "provider": "primary"}]}
+    assert rec.ledgers == {"primary": {"entries": [], "objects": []}}
+    written = "".join(p.read_text() for p in tmp_path.iterdir())
+    assert "4242424242424242" not in written
+
+
+def _entry(instance: str, seq: int, ref: str | None, t: float, *, role: str = "charge", klass: str = "ok",
+           failure: str | None = None, key: str = "k", obj: str | None = None, status: int | None = 200) -> dict:
+    return {"seq": seq, "provider": instance, "type": "cardpay", "role": role, "class": klass, "failure": failure,
+            "t_start": t, "t_end": t + 0.01, "method": "POST", "path": "/x", "endpoint": "x.create",
+            "order_ref": ref, "idempotency_key": key, "delivery": "delivered" if status else "dropped",
+            "response": {"status": status, "object_id": obj} if status else None}
+
+
+def test_evidence_joins_every_instance_and_sums_money_across_them() -> None:
+    o = order(1, amount=1000)
+    journals = {
+        "primary": [_entry("primary", 1, "ord_1", 1.0, klass="unknown", failure="dropped", status=None),
+                    _entry("primary", 2, None, 1.5, role="lookup", key="k", obj="pi_1")],
+        "backup": [_entry("backup", 1, "ord_1", 2.0, obj="pi_9", key="k2")],
+    }
+    ledgers = {
+        "primary": {"entries": [{"seq": 1, "t": 1.005, "kind": "charge", "amount": 1000, "currency": "usd",
+                                 "object_id": "pi_1", "order_ref": None}],
+                    "objects": [{"id": "pi_1", "order_ref": "ord_1"}]},
+        "backup": {"entries": [{"seq": 1, "t": 2.005, "kind": "charge", "amount": 1000, "currency": "usd",
+                                "object_id": "pi_9", "order_ref": "ord_1"}], "objects": []},
+    }
+    ev = build_evidence([o], [], journals, ledgers, [], instances={"primary": "cardpay", "backup": "cardpay"},
+                        exponents={"usd": 2})
+    h = ev.orders["ord_1"]
+    assert [a.provider for a in h.attempts] == ["primary", "primary", "backup"]
+    assert [a.role for a in h.charge_attempts] == ["charge", "charge"], "the lookup is no payment attempt"
+    assert h.attempts[0].klass == "unknown" and h.attempts[0].failure == "dropped"
+    assert ev.unattributed_attempts == 0, "the lookup joined through its idempotency key"
+    assert h.captured == 2000 and h.net_captured == 2000, "money from both instances"
+    assert ev.money(h.captured - o.amount, o.currency) == "10.00 USD"
+    assert [e.object_id for e in h.charges] == ["pi_1", "pi_9"], "joined by object id, then by order ref"
+
+
+def test_a_charge_in_another_currency_is_kept_apart() -> None:
+    o = order(1, amount=1000, currency="usd")
+    ledgers = {"p": {"entries": [{"seq": 1, "t": 1.0, "kind": "charge", "amount": 900, "currency": "eur",
+                                  "object_id": "x", "order_ref": "ord_1"}], "objects": []}}
+    ev = build_evidence([o], [], {"p": []}, ledgers, [])
+    h = ev.orders["ord_1"]
+    assert h.captured == 0 and [e.currency for e in h.foreign] == ["eur"]
