@@ -87,7 +87,8 @@ class ProviderHost:
         if self._proc is not None:
             raise ProviderError("this ProviderHost is already started; stop() it first")
         env = dict(os.environ if self.env is None else self.env)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, env.get("PYTHONPATH")) if p)
+        # This copy of mock_providers first; the caller's directory too, for provider types given as module paths.
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, env.get("PYTHONPATH"), os.getcwd()) if p)
         env["PYTHONUNBUFFERED"] = "1"
         try:
             self._proc = await asyncio.create_subprocess_exec(

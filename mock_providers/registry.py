@@ -10,7 +10,9 @@ another. A new built-in provider adds one line to ``PROVIDERS``.
 from __future__ import annotations
 
 import importlib
+import os
 import re
+import sys
 from types import MappingProxyType
 
 from .core.profile import ProviderProfile
@@ -40,6 +42,9 @@ def load_profile(type_name: str) -> ProviderProfile:
             raise KeyError(f"provider type {type_name!r} is unknown; use one of {sorted(PROVIDERS)}, or the "
                            "dotted path of a module that defines PROFILE")
         module_name = type_name
+        # A project's own provider resolves from where paychaos runs, as a test suite's does.
+        if os.getcwd() not in sys.path:
+            sys.path.append(os.getcwd())
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

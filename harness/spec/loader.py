@@ -82,6 +82,8 @@ def _validate(doc: Document, model: type[M]) -> tuple[M | None, list[SpecIssue]]
 
 def _unknown_type(type_name: str) -> str:
     known = catalog.provider_types()
+    if "." in type_name:  # a module path: say why it did not resolve (not importable, no PROFILE)
+        return f"{catalog.known_type(type_name)}; known types: {', '.join(known)}"
     return (f"unknown provider type {type_name!r}{did_you_mean(type_name, known)}; known: {', '.join(known)}, or the "
             "dotted path of a module that defines PROFILE")
 
@@ -157,6 +159,9 @@ def _instances(doc: Document, spec: Scenario, target: Target | None) -> tuple[di
             continue
         target_type = (binding.type or name) if binding is not None else None
         type_name = (use.type if use is not None else None) or target_type or name
+        if target is None and (use is None or use.type is None):
+            instances[name] = type_name  # no target to take the type from (its own errors are reported)
+            continue
         if catalog.known_type(type_name) is not None:
             issues.append(doc.issue((*where, "type") if use is not None and use.type else where, _unknown_type(type_name)))
             continue
@@ -184,7 +189,7 @@ def load_scenario(path: str | Path, target: Target | None = None) -> LoadedScena
         raise SpecError(issues)
 
     known_cards: dict[str, str] = {}
-    for type_name in dict.fromkeys(instances.values()):
+    for type_name in dict.fromkeys(t for t in instances.values() if catalog.known_type(t) is None):
         for card in catalog.instruments(type_name):
             known_cards.setdefault(card, type_name)
     for card in spec.workload.cards:

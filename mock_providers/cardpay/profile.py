@@ -51,7 +51,7 @@ PROFILE = ProviderProfile(
     answers=ANSWERS,
     idempotency=IdempotencyCarrier(header="Idempotency-Key"),
     credentials=(Credential("api_key", "sk_test_paychaos_{token}",
-                            "secret key, sent as Authorization: Bearer (or Basic user name)"),),
+                            "secret key, sent as Authorization: Bearer (or Basic user name)", header="Authorization"),),
     order_ref_default="metadata[order_id]",
     instruments=INSTRUMENTS,
 )

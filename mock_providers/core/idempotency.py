@@ -44,12 +44,14 @@ class IdemRecord:
 
 
 class IdempotencyStore:
-    def __init__(self, ttl_s: float = 24 * 3600.0, max_keys: int = 2_000_000, clock=time.monotonic):
+    def __init__(self, ttl_s: float = 24 * 3600.0, max_keys: int = 2_000_000, clock=time.monotonic,
+                 parse=parse_form):
         if ttl_s <= 0:
             raise ValueError(f"ttl_s={ttl_s} is invalid: keys must live > 0 s (Stripe: 86400)")
         self.ttl_s = ttl_s
         self.max_keys = max_keys
         self._clock = clock
+        self._parse = parse  # the provider's body parser: same parameters in another order are the same request
         self._records: dict[str, IdemRecord] = {}  # insertion order == age order
         self._since_prune = 0
 
@@ -76,7 +78,7 @@ class IdempotencyStore:
             return IN_USE, rec
         if rec.endpoint != endpoint or rec.path != path:
             return MISMATCH, rec
-        if rec.request_body != body and parse_form(rec.request_body) != params:
+        if rec.request_body != body and self._parse(rec.request_body) != params:
             return MISMATCH, rec
         return REPLAY, rec
 

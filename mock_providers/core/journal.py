@@ -59,9 +59,9 @@ def mask_param(key: str, value):
     return value
 
 
-def redact_header(name: str, value: str) -> str:
+def redact_header(name: str, value: str, secret: frozenset[str] | set[str] = _SECRET_HEADERS) -> str:
     """API keys keep their prefix (``Bearer sk_test_****``)."""
-    if name not in _SECRET_HEADERS:
+    if name not in secret:
         return value
     scheme, _, secret = value.partition(" ")
     if not secret:
@@ -77,11 +77,17 @@ def _masked(params: dict) -> dict:
     return dict(params)
 
 
-def _headers(raw: dict) -> dict:
+def _headers(raw: dict, secret: frozenset[str] | set[str] = _SECRET_HEADERS) -> dict:
     out = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw.items()}
-    for name in _SECRET_HEADERS.intersection(out):
-        out[name] = redact_header(name, out[name])
+    for name in secret.intersection(out):
+        out[name] = redact_header(name, out[name], secret)
     return out
+
+
+def secret_headers(profile) -> frozenset[str]:
+    """The always-secret headers plus those the profile's credentials travel in."""
+    extra = {c.header.lower() for c in profile.credentials if c.header} if profile is not None else set()
+    return frozenset(_SECRET_HEADERS | extra)
 
 
 class Exchange:
@@ -129,7 +135,7 @@ class Exchange:
             "endpoint": self.endpoint, "order_ref": self.order_ref,
             "idempotency_key": self.idempotency_key, "request_id": self.request_id,
             "params": _masked(params),
-            "headers": _headers(self.headers),
+            "headers": _headers(self.headers, secret_headers(profile)),
             "body_sha256": hashlib.sha256(self.body).hexdigest(),
             "fault": None if fault is None else {"rule": fault[0], "kind": fault[1], "draw": fault[2]},
             # What the provider decided to answer is only a response if it was sent.

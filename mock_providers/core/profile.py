@@ -116,11 +116,13 @@ class IdempotencyCarrier:
 @dataclass(frozen=True)
 class Credential:
     """A credential the provider checks. ``template`` mints a test value:
-    ``{token}`` becomes 16 hex digits fixed by (seed, instance, name)."""
+    ``{token}`` becomes 16 hex digits fixed by (seed, instance, name).
+    ``header``: the request header it travels in, redacted in every journal."""
 
     name: str
     template: str
     description: str = ""
+    header: str | None = None
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,7 @@ class Provider:
         self._key_field = carrier.field
         self.journal = Journal(self.name, journal_capacity, journal_dir, profile)
         self.ledger = Ledger(clock)
-        self.idem = IdempotencyStore(idempotency_ttl_s, clock=clock)
+        self.idem = IdempotencyStore(idempotency_ttl_s, clock=clock, parse=self.parse_body)
         self.faults = FaultEngine(self.name, seed)
         self.order_ref_field = order_ref_field or profile.order_ref_default
         self.router = Router(self.routes())
@@ -136,8 +136,12 @@ class Provider:
     def reset_state(self) -> None:
         """Forget provider-specific objects (intents, tokens...)."""
 
+    def parse_body(self, body: bytes) -> dict[str, str]:
+        """A request body as flat parameters (form-encoded here; a JSON provider overrides it)."""
+        return parse_form(body)
+
     def parse_params(self, req: Request) -> dict[str, str]:
-        return parse_form(req.body) if req.method == "POST" else parse_form(req.query)
+        return self.parse_body(req.body) if req.method == "POST" else parse_form(req.query)
 
     # -- pipeline -------------------------------------------------------------
     def __call__(self, req: Request):
@@ -229,7 +233,8 @@ class Provider:
 
     def _reply(self, ex: Exchange, result: Result) -> Reply:
         ex.response = result.info
-        key = ex.idempotency_key
+        # Echoed back only when it came in a header (a body-field key is the caller's data, not a header value).
+        key = ex.idempotency_key if self._key_header is not None else None
         body = result.body
         # One formatting pass for the whole response (hot path; see http.build_response).
         if key is None:

@@ -277,7 +277,13 @@ def test_instances_of_one_type_and_their_faults(tmp_path: Path) -> None:
     wrong = text.replace("backup: {}", "backup: {type: tests.nowhere.minipay}").replace("rate: 0.5", "rate: 0.5\n    provider: backup")
     message = "\n".join(str(i) for i in pytest.raises(SpecError, load_scenario, write(tmp_path, wrong), target)
                          .value.issues)
-    assert "providers.backup.type: unknown provider type 'tests.nowhere.minipay'" in message, message
+    assert ("providers.backup.type: provider type 'tests.nowhere.minipay': cannot import tests.nowhere.minipay "
+            "(No module named 'tests.nowhere')") in message, message
+    other = wrong.replace("tests.nowhere.minipay", "mock_providers.cardpay.profile")
+    message = "\n".join(str(i) for i in pytest.raises(SpecError, load_scenario, write(tmp_path, other), target)
+                         .value.issues)
+    assert ("providers.backup.type: 'backup' is of type cardpay in the target file, not "
+            "mock_providers.cardpay.profile; make them agree") in message, message
 
 
 def test_unknown_workload_engine(tmp_path: Path) -> None:
