@@ -60,7 +60,7 @@ class ControlClient:
         return await self._call("GET", "health")
 
     async def configure(self, **cfg: Any) -> None:
-        """e.g. ``configure(seed=7, order_ref_field="metadata[order_id]", api_keys=["sk_test_a"])``."""
+        """e.g. ``configure(seed=7, order_ref_field="metadata[order_id]", credentials={"api_key": "sk_test_a"})``."""
         await self._call("PUT", "config", json=cfg)
 
     async def add_fault(self, rule: Mapping[str, Any]) -> str:

@@ -59,8 +59,9 @@ class IdempotencyStore:
         return len(self._records)
 
     def begin(self, key: str, endpoint: str, path: str, body: bytes, params: dict) -> tuple[str, IdemRecord]:
-        """``body`` is the raw form body, ``params`` its parsed form (compared when
-        the bytes differ, e.g. the same parameters in another order)."""
+        """``body`` is the raw request body, ``params`` its parsed parameters (compared,
+        through the provider's parser, when the bytes differ: the same parameters
+        in another order are the same request)."""
         records = self._records
         now = self._clock()
         rec = records.get(key)
