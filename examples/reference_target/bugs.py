@@ -37,6 +37,8 @@ __all__ = [
     "FailOnAmbiguous",
     "SucceedOnAmbiguous",
     "ForgetUnpaid",
+    "ReconcileNewKey",
+    "ReconcileHammer",
 ]
 
 _REGISTRY: dict[str, type[SeededBug]] = {}
@@ -181,6 +183,29 @@ class ForgetUnpaid(SeededBug):
 
     name = "forget-unpaid"
     breaks = "money.all_final"
+
+
+class ReconcileNewKey(SeededBug):
+    """The reconciler charges a pending order again under a fresh idempotency
+    key before looking it up, instead of only looking it up.
+
+    Breaks: after answering, the service reconciles as documented (by lookup),
+    never by a charge under another key.
+    """
+
+    name = "reconcile-new-key"
+    breaks = "reconcile.replay"
+
+
+class ReconcileHammer(SeededBug):
+    """The reconciler ignores its interval and looks pending orders up in a
+    tight loop.
+
+    Breaks: provider requests per payment after the answer are bounded.
+    """
+
+    name = "reconcile-hammer"
+    breaks = "reconcile.max_requests"
 
 
 # Read-only view: the catalogue is fixed at import time.

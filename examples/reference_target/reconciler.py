@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from .bugs import ReconcileHammer
 from .logs import log_event
 from .service import PaymentService
 from .store import Order
@@ -25,7 +26,8 @@ _CONCURRENT_LOOKUPS = 8
 class Reconciler:
     def __init__(self, service: PaymentService, interval_s: float) -> None:
         self.service = service
-        self.interval_s = interval_s
+        # seeded bug: a tight loop instead of the interval
+        self.interval_s = 0.02 if ReconcileHammer in service.settings.bugs else interval_s
         self._task: asyncio.Task[None] | None = None
         self._limit = asyncio.Semaphore(_CONCURRENT_LOOKUPS)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .attempts import PaymentAttempts, Sleep, new_idempotency_key
-from .bugs import FailOnAmbiguous, ForgetUnpaid, SucceedOnAmbiguous
+from .bugs import FailOnAmbiguous, ForgetUnpaid, ReconcileNewKey, SucceedOnAmbiguous
 from .cardpay import CardpayClient, Found, LookupFailed
 from .config import Settings
 from .logs import log_event
@@ -82,6 +82,7 @@ class PaymentService:
         self.clock = clock
         self.attempts = PaymentAttempts(settings, client, store, sleep=sleep, rng=rng, clock=clock)
         self._inflight: dict[str, asyncio.Task[Order]] = {}
+        self._forms: dict[str, dict[str, str]] = {}  # only for the reconcile-new-key seeded bug
 
     # ---- entry points -------------------------------------------------
 
@@ -94,6 +95,8 @@ class PaymentService:
             self.clock(),
         )
         if created:
+            if ReconcileNewKey in self.settings.bugs:
+                self._forms[request.order_id] = request.provider_form()
             # No await between the insert and registering the task: a concurrent
             # repeat either finds the row AND the task, or creates both itself.
             task = asyncio.create_task(self._process(order, request, traceparent), name=f"pay-{order.order_id}")
@@ -126,6 +129,12 @@ class PaymentService:
 
     async def reconcile(self, order: Order, traceparent: str | None = None) -> Order:
         """One reconciler pass over an unresolved order (called by `Reconciler`)."""
+        form = self._forms.pop(order.order_id, None)
+        if form is not None:  # seeded bug: charge again, under a key of its own
+            try:
+                await self.client.create_intent(form, f"{order.idempotency_key}-reconcile", traceparent)
+            except Exception as exc:  # noqa: BLE001 - the lookup below decides
+                log_event("decision", decision="reconcile_charge_failed", order_id=order.order_id, error=repr(exc))
         answered, found = await self._lookup(order.order_id, traceparent)
         if found is not None and found.outcome != "processing":
             return self._apply_found(order.order_id, found, via="reconciler")

@@ -18,6 +18,7 @@ from harness.checks import retry as _retry  # noqa: F401
 from harness.checks import idempotency as _idempotency  # noqa: F401
 from harness.checks import errors as _errors  # noqa: F401
 from harness.checks import degradation as _degradation  # noqa: F401
+from harness.checks import reconcile as _reconcile  # noqa: F401
 
 __all__ = ["Check", "CheckContext", "Example", "FAMILIES", "REGISTRY", "Verdict", "register", "resolve_checks",
            "run_checks"]

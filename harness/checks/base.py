@@ -20,7 +20,7 @@ from harness.spec.loader import LoadedContract, LoadedScenario
 from harness.spec.target import Target
 
 __all__ = ["Verdict", "Example", "CheckContext", "Check", "register", "REGISTRY", "FAMILIES", "resolve_checks",
-           "run_checks", "skipped", "passed", "failed", "pick_examples"]
+           "run_checks", "skipped", "passed", "failed", "pick_examples", "incomplete_journal"]
 
 Status = Literal["pass", "fail", "error", "skipped"]
 Severity = Literal["critical", "major", "minor"]
@@ -129,6 +129,14 @@ def _base(ctx: CheckContext, cid: str, clause: str | None = None) -> dict[str, A
     check = _registry[cid]
     return {"check": cid, "family": check.family, "severity": check.severity, "clause": clause or check.clause,
             "where": ctx.contract.where(cid)}
+
+
+def incomplete_journal(ev: Evidence, ctx: CheckContext, cid: str, clause: str | None = None) -> Verdict | None:
+    """Skipped when provider journal entries were dropped: attempt counts would be low."""
+    if ev.journal_dropped:
+        return skipped(ctx, cid, f"{ev.journal_dropped} provider journal entries were dropped; the attempt history is "
+                       "incomplete (raise the journal capacity)", clause=clause)
+    return None
 
 
 def skipped(ctx: CheckContext, cid: str, reason: str, clause: str | None = None, **kw: Any) -> Verdict:

@@ -1,5 +1,6 @@
-"""Idempotency: every attempt of one payment carries the same idempotency key,
-so a provider that already committed replays instead of charging again."""
+"""Idempotency: every attempt of one payment inside the pay call carries the
+same idempotency key, so a provider that already committed replays instead of
+charging again. (Replays after the answer are the reconcile family's.)"""
 
 from __future__ import annotations
 
@@ -19,11 +20,11 @@ def same_key_across_retries(ev: Evidence, ctx: CheckContext) -> Verdict:
     if ev.journal_dropped:
         return skipped(ctx, cid, f"{ev.journal_dropped} provider journal entries were dropped; the attempt history "
                        "is incomplete")
-    judged = [h for h in ev.histories() if len(h.charge_attempts) >= 2]
-    keyed = [h for h in ev.histories() if h.charge_attempts]
+    judged = [h for h in ev.histories() if len(h.in_call_charges) >= 2]
+    keyed = [h for h in ev.histories() if h.in_call_charges]
     offenders = []
     for h in keyed:
-        keys = [a.idempotency_key for a in h.charge_attempts]
+        keys = [a.idempotency_key for a in h.in_call_charges]
         distinct = list(dict.fromkeys(keys))
         if None in distinct:
             n = keys.count(None)

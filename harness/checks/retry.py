@@ -1,4 +1,6 @@
-"""Retry audit, judged from the provider journals (what the target really sent).
+"""Retry audit, judged from the provider journals (what the target really sent),
+over the payment attempts sent while the pay call was open (``in_call``):
+what a reconciler does after the answer is the reconcile family's.
 
 - retry.max_attempts: attempts per payment bounded by the contract;
 - retry.transient: a transient failure is retried (not given up early);
@@ -15,7 +17,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from harness.checks.base import CheckContext, Verdict, failed, passed, pick_examples, register, skipped
+from harness.checks.base import (CheckContext, Verdict, failed, incomplete_journal, passed, pick_examples, register,
+                                 skipped)
 from harness.evidence.model import Attempt, Evidence
 
 __all__: list[str] = []
@@ -27,20 +30,13 @@ def _no_section(ctx: CheckContext, cid: str) -> Verdict | None:
     return None
 
 
-def _incomplete(ev: Evidence, ctx: CheckContext, cid: str, clause: str) -> Verdict | None:
-    if ev.journal_dropped:
-        return skipped(ctx, cid, f"{ev.journal_dropped} provider journal entries were dropped; the attempt history is "
-                       "incomplete (raise the journal capacity)", clause=clause)
-    return None
-
-
 def _judge_waits(ev: Evidence, need_ms: Callable[[int, Attempt], float | None], tolerance_ms: float,
                  why: Callable[[int, Attempt, float, float], str]):
     """Every retry after a failed attempt: its wait against ``need_ms(retry, attempt)``
     (None: not judged). Returns (offenders with their shortest-wait example, judged, waits)."""
     offenders, judged, waits = [], 0, []
     for h in ev.histories():
-        attempts = h.charge_attempts
+        attempts = h.in_call_charges
         worst: tuple[str, float] | None = None
         for k in range(len(attempts) - 1):
             a, nxt = attempts[k], attempts[k + 1]
@@ -64,14 +60,14 @@ def max_attempts(ev: Evidence, ctx: CheckContext) -> Verdict:
         return v
     limit = ctx.contract.spec.retry.max_attempts
     clause = f"at most {limit} attempts per payment, counting the first"
-    if (v := _incomplete(ev, ctx, cid, clause)) is not None:
+    if (v := incomplete_journal(ev, ctx, cid, clause)) is not None:
         return v
-    judged = [h for h in ev.histories() if h.charge_attempts]
+    judged = [h for h in ev.histories() if h.in_call_charges]
     if not judged:
         return skipped(ctx, cid, "no payment attempt (a request to a charge route) reached a provider", clause=clause)
-    most = max(len(h.charge_attempts) for h in judged)
-    offenders = [(h, f"{len(h.charge_attempts)} attempts > {limit} allowed", len(h.charge_attempts)) for h in judged
-                 if len(h.charge_attempts) > limit]
+    most = max(len(h.in_call_charges) for h in judged)
+    offenders = [(h, f"{len(h.in_call_charges)} attempts > {limit} allowed", len(h.in_call_charges)) for h in judged
+                 if len(h.in_call_charges) > limit]
     figures = {"max_seen": most, "allowed": limit}
     if offenders:
         return failed(ctx, cid, f"max attempts seen {most} > {limit} allowed ({len(offenders)} of {len(judged)} payments "
@@ -87,18 +83,20 @@ def transient(ev: Evidence, ctx: CheckContext) -> Verdict:
     if (v := _no_section(ctx, cid)) is not None:
         return v
     r = ctx.contract.spec.retry
-    clause = f"a transient failure ({', '.join(r.transient)}) is retried, up to {r.max_attempts} attempts"
-    if (v := _incomplete(ev, ctx, cid, clause)) is not None:
+    clause = f"a transient failure ({r.transient_text()}) is retried, up to {r.max_attempts} attempts"
+    if (v := incomplete_journal(ev, ctx, cid, clause)) is not None:
         return v
-    judged = [h for h in ev.histories() if any(a.failure in r.transient for a in h.charge_attempts)]
+    judged = [h for h in ev.histories() if any(r.is_transient(a.failure, a.retry_hint) for a in h.in_call_charges)]
     if not judged:
         return skipped(ctx, cid, "no payment met a transient failure (the faults hit nothing)", clause=clause)
     offenders = []
     for h in judged:
-        last = h.charge_attempts[-1]
-        n = len(h.charge_attempts)
-        if last.failure in r.transient and n < r.max_attempts and h.final != "succeeded":
-            why = (f"attempt {n} got {last.label()} ({last.failure}, transient) and the target gave up after {n} of "
+        last = h.in_call_charges[-1]
+        n = len(h.in_call_charges)
+        if last.klass != "ok" and r.is_transient(last.failure, last.retry_hint) and n < r.max_attempts \
+                and h.final != "succeeded":
+            hinted = " (the provider said retry)" if last.retry_hint else ""
+            why = (f"attempt {n} got {last.label()} ({last.failure}, transient{hinted}) and the target gave up after {n} of "
                    f"{r.max_attempts} allowed attempts; final state {h.final}")
             offenders.append((h, why, r.max_attempts - n))
     if offenders:
@@ -114,20 +112,26 @@ def never_retry(ev: Evidence, ctx: CheckContext) -> Verdict:
     if (v := _no_section(ctx, cid)) is not None:
         return v
     r = ctx.contract.spec.retry
-    clause = f"no retry after {', '.join(r.never_retry)}"
-    if (v := _incomplete(ev, ctx, cid, clause)) is not None:
+    clause = f"no retry after {r.never_text()}"
+    if (v := incomplete_journal(ev, ctx, cid, clause)) is not None:
         return v
-    judged = [h for h in ev.histories() if any(a.failure in r.never_retry for a in h.charge_attempts)]
+
+    def never(a: Attempt) -> bool:
+        return a.klass != "ok" and r.is_never_retry(a.failure, a.retry_hint)
+
+    judged = [h for h in ev.histories() if any(never(a) for a in h.in_call_charges)]
     if not judged:
-        return skipped(ctx, cid, f"no payment met a {' / '.join(r.never_retry)} failure", clause=clause)
+        return skipped(ctx, cid, f"no payment met a failure that is never retried ({r.never_text()})", clause=clause)
     offenders = []
     for h in judged:
-        attempts = h.charge_attempts
-        first = next(i for i, a in enumerate(attempts) if a.failure in r.never_retry)
+        attempts = h.in_call_charges
+        first = next(i for i, a in enumerate(attempts) if never(a))
         extra = len(attempts) - first - 1
         if extra > 0:
             a = attempts[first]
-            why = f"attempt {first + 1} got {a.label()} ({a.failure}: never retried) and the target tried {extra} more time(s)"
+            said = " (the provider said do not retry)" if a.retry_hint is False else ""
+            why = (f"attempt {first + 1} got {a.label()} ({a.failure}: never retried{said}) and the target tried "
+                   f"{extra} more time(s)")
             offenders.append((h, why, extra))
     if offenders:
         return failed(ctx, cid, f"{len(offenders)} of {len(judged)} payments were retried after a non-retryable failure",
@@ -145,7 +149,7 @@ def backoff(ev: Evidence, ctx: CheckContext) -> Verdict:
         return skipped(ctx, cid, "the contract's retry section documents no backoff")
     clause = (f"wait before retry k >= the documented minimum: {b.jitter} jitter on min({b.max_ms}, "
               f"{b.initial_ms} x {b.multiplier:g}^(k-1)) ms, with {b.tolerance_ms} ms tolerance")
-    if (v := _incomplete(ev, ctx, cid, clause)) is not None:
+    if (v := incomplete_journal(ev, ctx, cid, clause)) is not None:
         return v
     if b.jitter == "full":
         return skipped(ctx, cid, "full jitter allows any wait from 0, so no single wait can break it", clause=clause)
@@ -174,7 +178,7 @@ def honour_retry_after(ev: Evidence, ctx: CheckContext) -> Verdict:
         return skipped(ctx, cid, "the contract does not promise to honour Retry-After")
     tol = r.backoff.tolerance_ms if r.backoff else 10
     clause = f"a retry after a response with Retry-After waits at least that long ({tol} ms tolerance)"
-    if (v := _incomplete(ev, ctx, cid, clause)) is not None:
+    if (v := incomplete_journal(ev, ctx, cid, clause)) is not None:
         return v
     offenders, judged, _ = _judge_waits(
         ev, lambda retry, a: None if a.retry_after_s is None else a.retry_after_s * 1000, tol,

@@ -41,6 +41,7 @@ def attempt_from_journal(entry: dict[str, Any]) -> Attempt:
         object_status=resp.get("object_status"),
         replayed=bool(resp.get("replayed")),
         retry_after_s=resp.get("retry_after_s"),
+        retry_hint=entry.get("retry_hint"),
         delivery=entry.get("delivery", "delivered"),
         committed=bool(entry.get("committed")),
         fault=entry.get("fault"),
@@ -100,6 +101,7 @@ def build_evidence(
 
     _mark_network_losses(ev, faults)
     for h in ev.orders.values():
+        _mark_phases(h)
         h.attempts.sort(key=lambda a: (a.t_start, a.seq))
         h.ledger.sort(key=lambda e: e.t)
         _settle_final(h)
@@ -124,6 +126,22 @@ def _mark_network_losses(ev: Evidence, faults: list[FaultEvent]) -> None:
                     if a.klass != "unknown":
                         a.klass, a.failure = "unknown", "dropped"
                     break
+
+
+def _mark_phases(h: OrderHistory) -> None:
+    """``in_call`` when an attempt began while one of the order's pay calls was
+    open; ``in_lookup`` while one of its lookup calls was; else ``after_answer``
+    (a reconciler, a webhook handler). An order whose pay call never answered
+    keeps everything in the call."""
+    pays = [(c.t_start, c.t_end if c.status is not None else float("inf")) for c in h.calls if c.kind == "pay"]
+    looks = [(c.t_start, c.t_end) for c in h.calls if c.kind == "lookup"]
+    for a in h.attempts:
+        if not pays or any(start <= a.t_start <= end for start, end in pays):
+            a.phase = "in_call"
+        elif any(start <= a.t_start <= end for start, end in looks):
+            a.phase = "in_lookup"
+        else:
+            a.phase = "after_answer"
 
 
 def _settle_final(h: OrderHistory) -> None:

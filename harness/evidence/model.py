@@ -70,6 +70,11 @@ class Attempt(_Model):
     committed: bool = False
     fault: dict[str, Any] | None = None
     network_fault: str | None = None  # a lossy network fault was on while it ran: its reply may never have arrived
+    retry_hint: bool | None = None  # the provider said retry (True) or do not (False); None: it said nothing
+    # in_call: sent while the order's pay call was open (the service's own retries);
+    # in_lookup: sent while a lookup call of the order was open (the service checking because it was asked);
+    # after_answer: sent after the service answered, on its own (a reconciler, a webhook handler)
+    phase: Literal["in_call", "in_lookup", "after_answer"] = "in_call"
     klass: Literal["ok", "failed", "unknown"] = "ok"
     failure: str | None = None  # a FAILURE_CLASSES name when not ok
 
@@ -124,6 +129,16 @@ class OrderHistory(_Model):
     def charge_attempts(self) -> list[Attempt]:
         """The payment attempts (role ``charge``), across every provider instance, in time order."""
         return [a for a in self.attempts if a.is_charge]
+
+    @property
+    def in_call_charges(self) -> list[Attempt]:
+        """Payment attempts sent while the pay call was open: what retry clauses judge."""
+        return [a for a in self.attempts if a.is_charge and a.phase == "in_call"]
+
+    @property
+    def after_answer(self) -> list[Attempt]:
+        """Provider requests the service sent on its own after it answered: what reconcile clauses judge."""
+        return [a for a in self.attempts if a.phase == "after_answer"]
 
     @property
     def captured(self) -> int:

@@ -15,11 +15,15 @@ from mock_providers.core.profile import FAILURE_CLASSES as _NEUTRAL
 from harness.spec.types import Strict
 
 __all__ = ["Contract", "RetryClause", "Backoff", "IdempotencyClause", "ErrorsClause", "DegradationClause", "MoneyClause",
-           "FAILURE_CLASSES"]
+           "ReconcileClause", "FAILURE_CLASSES", "SDK_UNHINTED_TRANSIENT"]
 
 # The provider-neutral failure classes contracts name; every provider profile
 # maps its own status and error codes onto them (mock_providers/core/profile.py).
 FAILURE_CLASSES = tuple(_NEUTRAL)
+
+# With `transient: provider_hint`, what the official Stripe SDKs retry when the
+# provider gives no hint: connection failures, 409 and 5xx (never a 429 or other 4xx).
+SDK_UNHINTED_TRANSIENT = ("timeout", "dropped", "conflict", "server_error", "unavailable")
 
 
 class Backoff(Strict):
@@ -48,10 +52,14 @@ class Backoff(Strict):
 
 
 class RetryClause(Strict):
+    """Retries inside the pay call (attempts sent while the service had not yet answered)."""
+
     max_attempts: int = Field(ge=1, le=100, description="attempts per payment, counting the first")
     backoff: Backoff | None = None
     honour_retry_after: bool = True
-    transient: list[Literal[FAILURE_CLASSES]] = Field(  # type: ignore[valid-type]
+    # A list of failure classes, or `provider_hint`: retry exactly when the provider
+    # says so (Stripe-Should-Retry), and where it says nothing, as the official SDKs do.
+    transient: list[Literal[FAILURE_CLASSES]] | Literal["provider_hint"] = Field(  # type: ignore[valid-type]
         default_factory=lambda: ["timeout", "dropped", "conflict", "rate_limited", "server_error", "unavailable"]
     )
     never_retry: list[Literal[FAILURE_CLASSES]] = Field(  # type: ignore[valid-type]
@@ -61,10 +69,48 @@ class RetryClause(Strict):
     @field_validator("never_retry")
     @classmethod
     def _disjoint(cls, v: list[str], info: ValidationInfo) -> list[str]:
-        both = sorted(set(info.data.get("transient") or ()) & set(v))
+        transient = info.data.get("transient") or ()
+        if transient == "provider_hint":
+            transient = SDK_UNHINTED_TRANSIENT
+        both = sorted(set(transient) & set(v))
         if both:
             raise ValueError(f"{', '.join(both)} cannot be both transient and never_retry; remove it from one list")
         return v
+
+    @property
+    def follows_hints(self) -> bool:
+        return self.transient == "provider_hint"
+
+    def is_transient(self, failure: str | None, hint: bool | None) -> bool:
+        """Should an attempt that failed so be retried (while attempts remain)?"""
+        if self.follows_hints:
+            return bool(hint) if hint is not None else failure in SDK_UNHINTED_TRANSIENT
+        return failure in self.transient
+
+    def is_never_retry(self, failure: str | None, hint: bool | None) -> bool:
+        if self.follows_hints and hint is not None:
+            return not hint
+        return failure in self.never_retry
+
+    def transient_text(self) -> str:
+        if self.follows_hints:
+            return ("the provider's retry hint says retry, or, without a hint, "
+                    + ", ".join(SDK_UNHINTED_TRANSIENT))
+        return ", ".join(self.transient)
+
+    def never_text(self) -> str:
+        if self.follows_hints:
+            return "the provider's retry hint says do not retry, or, without a hint, " + ", ".join(self.never_retry)
+        return ", ".join(self.never_retry)
+
+
+class ReconcileClause(Strict):
+    """What the service does AFTER it answered (a reconciler, a webhook or lookup handler)."""
+
+    how: list[Literal["replay", "lookup"]] = Field(
+        default_factory=lambda: ["lookup"], min_length=1,
+        description="replay: the charge again under the payment's own idempotency key; lookup: ask the provider")
+    max_requests: int = Field(50, ge=1, le=100_000, description="provider requests per payment after the answer")
 
 
 class IdempotencyClause(Strict):
@@ -111,4 +157,5 @@ class Contract(Strict):
     idempotency: IdempotencyClause | None = None
     errors: ErrorsClause | None = None
     degradation: DegradationClause | None = None
+    reconcile: ReconcileClause | None = None
     money: MoneyClause = Field(default_factory=MoneyClause)

@@ -127,8 +127,9 @@ class Exchange:
         if profile is not None:
             klass, failure = profile.classify(resp[0] if sent else None, delivery,
                                               resp[2] if sent else None, resp[3] if sent else None)
+            hint = resp[8] if sent else None
             extra = {"type": profile.type, "role": profile.role_of(self.endpoint), "class": klass,
-                     "failure": failure}
+                     "failure": failure, "retry_hint": None if hint is None else str(hint).lower() == "true"}
         return {
             "seq": self.seq, "provider": provider, **extra, "t_start": self.t_start, "t_end": self.t_end,
             "wall": iso_wall(self.t_start + WALL_OFFSET), "method": self.method, "path": self.path,

@@ -24,6 +24,8 @@ CATALOGUE = {
     "fail-on-ambiguous": ("slow-provider", "money.no_orphan_capture"),
     "succeed-on-ambiguous": ("lost-reply", "money.state_matches_ledger"),
     "forget-unpaid": ("card-declines", "money.all_final"),
+    "reconcile-new-key": ("lost-reply", "reconcile.replay"),
+    "reconcile-hammer": ("lost-reply", "reconcile.max_requests"),
 }
 
 

@@ -157,3 +157,98 @@ def test_a_check_that_raises_is_an_error_verdict_not_a_crash(monkeypatch) -> Non
     monkeypatch.setitem(checks_base._registry, "money.all_final", dataclasses.replace(check, fn=boom))
     (v,) = run_checks(["money.all_final"], Evidence(), CTX)
     assert v.status == "error" and "RuntimeError: bug in a check" in v.reason
+
+
+def ctx_with(**changes) -> CheckContext:
+    """The reference contract with some sections replaced (e.g. retry=..., reconcile=...)."""
+    spec = CONTRACT.spec.model_copy(update=changes)
+    return dataclasses.replace(CTX, contract=dataclasses.replace(CONTRACT, spec=spec))
+
+
+def verdict_in(ctx: CheckContext, cid: str, *histories: OrderHistory):
+    ev = Evidence(orders={h.order.id: h for h in histories}, submitted=len(histories))
+    (v,) = run_checks([cid], ev, ctx)
+    return v
+
+
+HINTS = ctx_with(retry=CONTRACT.spec.retry.model_copy(update={"transient": "provider_hint"}))
+
+
+def hinted(t: float, status: int, hint: bool | None, **kw) -> Attempt:
+    return attempt(t, status, **kw).model_copy(update={"retry_hint": hint})
+
+
+def test_provider_hints_decide_what_is_retried() -> None:
+    # A 500 the provider says not to retry (Stripe saves it under the key): retrying it is futile.
+    futile = history([hinted(0.0, 500, False), hinted(0.6, 500, False)], "failed")
+    v = verdict_in(HINTS, "retry.never_retry", futile)
+    assert v.status == "fail" and "(the provider said do not retry)" in v.examples[0].why
+    assert verdict_in(HINTS, "retry.never_retry", history([hinted(0.0, 500, False)], "failed")).status == "pass"
+    # A 429 the provider asks to retry must be retried; an unhinted 429 need not be (the SDKs do not).
+    asked = history([hinted(0.0, 429, True)], "failed")
+    v = verdict_in(HINTS, "retry.transient", asked)
+    assert v.status == "fail" and "(the provider said retry)" in v.examples[0].why
+    unhinted = history([hinted(0.0, 429, None), hinted(0.5, 503, None), hinted(1.5, 200, None)], "succeeded",
+                       charges=1)
+    assert verdict_in(HINTS, "retry.transient", unhinted).status == "pass"
+    assert verdict_in(HINTS, "retry.transient", history([hinted(0.0, 429, None)], "failed")).status == "skipped"
+    # Without hints the contract's lists decide: the same futile 500 retry is fine.
+    assert verdict("retry.never_retry", futile).status == "skipped"
+
+
+def late(a: Attempt) -> Attempt:
+    return a.model_copy(update={"phase": "after_answer"})
+
+
+def lookup_after(t: float) -> Attempt:
+    return late(attempt(t, 200)).model_copy(update={"role": "lookup", "endpoint": "payment_intents.search"})
+
+
+REPLAY_OK = ctx_with(reconcile=CONTRACT.spec.reconcile.model_copy(update={"how": ["replay", "lookup"]}))
+
+
+def test_retry_clauses_judge_only_attempts_inside_the_call() -> None:
+    # 3 attempts in the call and 3 replays by a reconciler afterwards: not 6 attempts of one retry loop.
+    h = history([attempt(0.0, 503), attempt(0.2, 503), attempt(0.7, 503)]
+                + [late(attempt(5.0 + i, 503)) for i in range(3)], "pending")
+    assert verdict("retry.max_attempts", h).status == "pass"
+    assert verdict("idempotency.same_key_across_retries", h).status == "pass"
+
+
+def test_reconcile_replay_under_the_payments_key_passes_and_under_another_fails() -> None:
+    in_call = [attempt(0.0, None, delivery="client_gone")]
+    good = history(in_call + [late(attempt(3.0, 200))], "succeeded", charges=1)
+    assert verdict_in(REPLAY_OK, "reconcile.replay", good).status == "pass"
+    bad = history(in_call + [late(attempt(3.0, 200, key="k1-again"))], "succeeded", charges=1)
+    v = verdict_in(REPLAY_OK, "reconcile.replay", bad)
+    assert v.status == "fail" and "under key k1-again, but the payment's key is k1: a new key is a new charge" \
+        in v.examples[0].why
+    # The reference contract reconciles by lookup only: any charge after the answer is a violation.
+    v = verdict("reconcile.replay", good)
+    assert v.status == "fail" and "the contract documents reconciling by lookup only" in v.examples[0].why
+    only_lookups = history(in_call + [lookup_after(3.0)], "succeeded", charges=1)
+    v = verdict("reconcile.replay", only_lookups)
+    assert v.status == "skipped" and "1 other provider requests after answers" in v.reason
+
+
+def test_reconcile_requests_after_the_answer_are_bounded() -> None:
+    limit = CONTRACT.spec.reconcile.max_requests
+    calm = history([attempt(0.0, None, delivery="client_gone")] + [lookup_after(1.0 + i) for i in range(limit)],
+                   "succeeded", charges=1)
+    assert verdict("reconcile.max_requests", calm).status == "pass"
+    hammer = history([attempt(0.0, None, delivery="client_gone")]
+                     + [lookup_after(1.0 + i * 0.02) for i in range(limit + 1)], "succeeded", charges=1)
+    v = verdict("reconcile.max_requests", hammer)
+    assert v.status == "fail" and f"{limit + 1} provider requests (lookup)" in v.examples[0].why
+    assert verdict("reconcile.max_requests", history([attempt(0.0, 200)], "succeeded", charges=1)).status == "skipped"
+    assert verdict_in(ctx_with(reconcile=None), "reconcile.max_requests", hammer).reason == \
+        "the contract has no reconcile section"
+
+
+def test_a_foreign_currency_capture_is_an_orphan() -> None:
+    h = history([attempt(0.0, 200)], "succeeded", charges=1)
+    h.ledger.append(LedgerEntry(provider="cardpay", seq=5, t=11.0, kind="charge", amount=900, currency="eur",
+                                object_id="pi_eur", order_ref=h.order.id))
+    v = verdict("money.no_orphan_capture", h)
+    assert v.status == "fail" and "captured 9.00 EUR for an order in USD" in v.examples[0].why
+    assert v.money_at_risk == {"eur": 900}

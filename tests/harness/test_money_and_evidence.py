@@ -97,3 +97,22 @@ def test_a_charge_in_another_currency_is_kept_apart() -> None:
     ev = build_evidence([o], [], {"p": []}, ledgers, [])
     h = ev.orders["ord_1"]
     assert h.captured == 0 and [e.currency for e in h.foreign] == ["eur"]
+
+
+def test_attempts_are_marked_in_call_in_lookup_or_after_answer() -> None:
+    o = order(1)
+    calls = [TargetCall(order_id=o.id, kind="pay", t_start=0.0, t_end=1.0, status=202, outcome="pending"),
+             TargetCall(order_id=o.id, kind="lookup", t_start=3.0, t_end=3.2, status=200, outcome="succeeded")]
+    entries = [_entry("p", 1, "ord_1", 0.5), _entry("p", 2, "ord_1", 2.0, role="lookup"),
+               _entry("p", 3, "ord_1", 3.1, role="lookup")]
+    ev = build_evidence([o], calls, {"p": entries}, {"p": {"entries": [], "objects": []}}, [])
+    h = ev.orders["ord_1"]
+    assert [a.phase for a in h.attempts] == ["in_call", "after_answer", "in_lookup"]
+    assert [a.seq for a in h.in_call_charges] == [1] and [a.seq for a in h.after_answer] == [2]
+
+
+def test_a_pay_call_that_never_answered_keeps_every_attempt_in_the_call() -> None:
+    o = order(1)
+    calls = [TargetCall(order_id=o.id, kind="pay", t_start=0.0, t_end=30.0, status=None, error="no answer")]
+    ev = build_evidence([o], calls, {"p": [_entry("p", 1, "ord_1", 40.0)]}, {"p": {"entries": [], "objects": []}}, [])
+    assert ev.orders["ord_1"].attempts[0].phase == "in_call"
