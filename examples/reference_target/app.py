@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from .answers import render_invalid, render_order
 from .attempts import Sleep
-from .bugs import NoClientTimeout
+from .bugs import LegacyChargesApi, NoClientTimeout
 from .cardpay import CardpayClient, build_http_client
 from .config import Settings
 from .logs import log_event
@@ -49,7 +49,9 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = OrderStore(settings.db_path)
         timeout_s = None if NoClientTimeout in settings.bugs else settings.timeout_s
-        client = CardpayClient(build_http_client(settings.cardpay_base_url, settings.cardpay_api_key, timeout_s))
+        create_path = "/v1/charges" if LegacyChargesApi in settings.bugs else "/v1/payment_intents"
+        client = CardpayClient(build_http_client(settings.cardpay_base_url, settings.cardpay_api_key, timeout_s),
+                               create_path)
         service_kwargs = {"rng": rng, "clock": clock}
         if sleep is not None:
             service_kwargs["sleep"] = sleep

@@ -39,6 +39,7 @@ __all__ = [
     "ForgetUnpaid",
     "ReconcileNewKey",
     "ReconcileHammer",
+    "LegacyChargesApi",
 ]
 
 _REGISTRY: dict[str, type[SeededBug]] = {}
@@ -206,6 +207,18 @@ class ReconcileHammer(SeededBug):
 
     name = "reconcile-hammer"
     breaks = "reconcile.max_requests"
+
+
+class LegacyChargesApi(SeededBug):
+    """Creates payments through Stripe's legacy Charges API (`POST /v1/charges`),
+    an endpoint the provider does not serve.
+
+    Breaks: the service calls the provider's API as the provider serves it
+    (an integration mismatch, not a resilience failure: the run is an error).
+    """
+
+    name = "legacy-charges-api"
+    breaks = "integration.api"
 
 
 # Read-only view: the catalogue is fixed at import time.

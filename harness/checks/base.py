@@ -20,7 +20,7 @@ from harness.spec.loader import LoadedContract, LoadedScenario
 from harness.spec.target import Target
 
 __all__ = ["Verdict", "Example", "CheckContext", "Check", "register", "REGISTRY", "FAMILIES", "resolve_checks",
-           "run_checks", "skipped", "passed", "failed", "pick_examples", "incomplete_journal"]
+           "run_checks", "skipped", "passed", "failed", "errored", "pick_examples", "incomplete_journal"]
 
 Status = Literal["pass", "fail", "error", "skipped"]
 Severity = Literal["critical", "major", "minor"]
@@ -70,6 +70,7 @@ class Check:
     clause: str  # human text; may use {contract} fields via describe()
     fn: CheckFn
     always: bool = False  # money: on in every run
+    gate: bool = False  # runs first; when it errors, no other verdict is computed (it would be false)
 
 
 _registry: dict[str, Check] = {}
@@ -78,13 +79,14 @@ _families: dict[str, list[str]] = {}
 FAMILIES = MappingProxyType(_families)
 
 
-def register(check_id: str, *, severity: Severity, clause: str, always: bool = False) -> Callable[[CheckFn], CheckFn]:
+def register(check_id: str, *, severity: Severity, clause: str, always: bool = False,
+             gate: bool = False) -> Callable[[CheckFn], CheckFn]:
     family = check_id.split(".", 1)[0]
 
     def wrap(fn: CheckFn) -> CheckFn:
         if check_id in _registry:
             raise ValueError(f"check {check_id!r} is registered twice")
-        _registry[check_id] = Check(check_id, family, severity, clause, fn, always)
+        _registry[check_id] = Check(check_id, family, severity, clause, fn, always or gate, gate)
         _families.setdefault(family, []).append(check_id)
         return fn
 
@@ -111,18 +113,33 @@ def resolve_checks(verify: Sequence[str]) -> tuple[list[str], list[tuple[int, st
 
 
 def run_checks(check_ids: Sequence[str], evidence: Evidence, ctx: CheckContext) -> list[Verdict]:
-    """Run each check; one that raises becomes an ``error`` verdict, never a crash."""
-    out = []
+    """Run each check; one that raises becomes an ``error`` verdict, never a crash.
+    Gate checks run first: when one errors, every other check is skipped with its reason."""
+    gates = [c for c in check_ids if _registry[c].gate]
+    out = [_run_one(cid, evidence, ctx) for cid in gates]
+    stopped = [v for v in out if v.status == "error"]
     for cid in check_ids:
-        check = _registry[cid]
-        try:
-            verdict = check.fn(evidence, ctx)
-        except Exception as exc:  # a bug in a check must not hide the other verdicts
-            verdict = Verdict(check=cid, family=check.family, status="error", severity=check.severity,
-                              clause=check.clause, reason=f"the check raised {type(exc).__name__}: {exc}",
-                              figures={"traceback": traceback.format_exc(limit=6)})
-        out.append(verdict)
+        if cid in gates:
+            continue
+        if stopped:
+            check = _registry[cid]
+            out.append(Verdict(check=cid, family=check.family, status="skipped", severity=check.severity,
+                               clause=check.clause, where=ctx.contract.where(cid),
+                               reason=f"not judged: {stopped[0].check} says the evidence cannot be trusted "
+                                      "(see its verdict)"))
+            continue
+        out.append(_run_one(cid, evidence, ctx))
     return out
+
+
+def _run_one(cid: str, evidence: Evidence, ctx: CheckContext) -> Verdict:
+    check = _registry[cid]
+    try:
+        return check.fn(evidence, ctx)
+    except Exception as exc:  # a bug in a check must not hide the other verdicts
+        return Verdict(check=cid, family=check.family, status="error", severity=check.severity,
+                       clause=check.clause, reason=f"the check raised {type(exc).__name__}: {exc}",
+                       figures={"traceback": traceback.format_exc(limit=6)})
 
 
 def _base(ctx: CheckContext, cid: str, clause: str | None = None) -> dict[str, Any]:
@@ -149,6 +166,11 @@ def passed(ctx: CheckContext, cid: str, measured: str, clause: str | None = None
 
 def failed(ctx: CheckContext, cid: str, measured: str, clause: str | None = None, **kw: Any) -> Verdict:
     return Verdict(status="fail", measured=measured, **_base(ctx, cid, clause), **kw)
+
+
+def errored(ctx: CheckContext, cid: str, reason: str, clause: str | None = None, **kw: Any) -> Verdict:
+    """Not a verdict on the service: the run cannot be judged (exit 3)."""
+    return Verdict(status="error", reason=reason, **_base(ctx, cid, clause), **kw)
 
 
 def pick_examples(

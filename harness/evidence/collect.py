@@ -42,6 +42,8 @@ def attempt_from_journal(entry: dict[str, Any]) -> Attempt:
         replayed=bool(resp.get("replayed")),
         retry_after_s=resp.get("retry_after_s"),
         retry_hint=entry.get("retry_hint"),
+        integration=bool(entry.get("integration")),
+        error_param=resp.get("error_param"),
         delivery=entry.get("delivery", "delivered"),
         committed=bool(entry.get("committed")),
         fault=entry.get("fault"),
@@ -77,6 +79,8 @@ def build_evidence(
 
     for provider, entries in journals.items():
         attempts = [attempt_from_journal({"provider": provider, **e}) for e in entries]
+        ev.provider_requests += len(attempts)
+        ev.integration_errors.extend(a for a in attempts if a.integration)
         # An attempt that lost its order reference (a target that drops metadata
         # on retries) is still joined through an idempotency key seen with one.
         key_to_order = {a.idempotency_key: a.order_ref for a in attempts if a.idempotency_key and a.order_ref}

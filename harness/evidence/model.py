@@ -71,6 +71,8 @@ class Attempt(_Model):
     fault: dict[str, Any] | None = None
     network_fault: str | None = None  # a lossy network fault was on while it ran: its reply may never have arrived
     retry_hint: bool | None = None  # the provider said retry (True) or do not (False); None: it said nothing
+    integration: bool = False  # refused as not understood (unknown endpoint/parameter, refused credentials), no fault
+    error_param: str | None = None  # the parameter an error answer names
     # in_call: sent while the order's pay call was open (the service's own retries);
     # in_lookup: sent while a lookup call of the order was open (the service checking because it was asked);
     # after_answer: sent after the service answered, on its own (a reconciler, a webhook handler)
@@ -177,6 +179,9 @@ class Evidence(_Model):
     not_submitted: int = 0  # orders the workload did not get to (duration bound)
     t0: float = 0.0  # monotonic time the workload started
     instances: dict[str, str] = Field(default_factory=dict)  # provider instance -> type
+    integration_errors: list[Attempt] = Field(default_factory=list)  # attributed or not
+    provider_requests: int = 0  # every journal entry, attributed or not
+    routes: dict[str, list[str]] = Field(default_factory=dict)  # instance -> "METHOD /path" it serves
     exponents: dict[str, int] = Field(default_factory=dict)  # currency -> minor-unit exponent (profiles)
 
     def histories(self) -> list[OrderHistory]:

@@ -113,7 +113,7 @@ def print_report(console: Console, j: RunJournal) -> None:
                 console.rule(f"[{_STYLE[v.status]}]{escape(s.name)}: {v.check}", align="left")
                 # Evidence lines are never wrapped: they are read side by side.
                 console.print(Text(verdict_text(v, s.name, s.currency_exponents)), soft_wrap=True)
-        if s.status in ("error", "interrupted") and s.target.log_tail:
+        if s.status in ("error", "interrupted") and s.error and s.target.log_tail:
             console.rule(f"[yellow]{escape(s.name)}: target output (tail)", align="left")
             console.print(Text(s.target.log_tail[-3000:]), soft_wrap=True)
     at_risk = add_amounts(v.money_at_risk for s in j.scenarios for v in s.verdicts if v.status == "fail")

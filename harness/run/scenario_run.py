@@ -92,6 +92,7 @@ class ScenarioRun:
         self.result = ScenarioResult(name=self.name, file=str(scenario.path), seed=self.seed,
                                      instances=dict(self.instances), engine=scenario.spec.workload.engine)
         self.proc: TargetProcess | None = None
+        self.routes: dict[str, list[str]] = {}
 
     async def run(self) -> ScenarioResult:
         result = self.result
@@ -197,6 +198,8 @@ class ScenarioRun:
         Returns how many journal entries the providers had to drop."""
         dropped = 0
         for i, control in controls.items():
+            health = await control.health()
+            self.routes[i] = [f"{r['method']} {r['path']}" for r in health.get("routes", [])]
             after = 0
             while True:
                 page = await control.journal(after, JOURNAL_PAGE)
@@ -220,8 +223,10 @@ class ScenarioRun:
                 if cur in p.currency_exponents:
                     exponents[cur] = p.exponent(cur)
         result.currency_exponents = exponents
-        return build_evidence(rec.orders, rec.calls, rec.journals, rec.ledgers, result.faults, journal_dropped=dropped,
-                              not_submitted=not_submitted, t0=t0, instances=self.instances, exponents=exponents)
+        ev = build_evidence(rec.orders, rec.calls, rec.journals, rec.ledgers, result.faults, journal_dropped=dropped,
+                            not_submitted=not_submitted, t0=t0, instances=self.instances, exponents=exponents)
+        ev.routes = self.routes
+        return ev
 
     async def _fault_proxies(self, stack: AsyncExitStack, urls: dict[str, str]) -> tuple[Any, dict[str, str]]:
         """A proxy in front of each provider instance that has network faults; the

@@ -55,7 +55,7 @@ def stripe_error(status: int, etype: str, message: str, code: str | None = None,
             math.ceil(retry_after_s), round(retry_after_s * 1000))
     return Result(status, dumps({"error": err}),
                   info(status, etype, code, decline_code, object_id, object_status, False,
-                       retry_after_s, should_retry),
+                       retry_after_s, should_retry, param),
                   headers, saved)
 
 

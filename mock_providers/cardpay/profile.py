@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from ..core.profile import AnswerRule, Credential, IdempotencyCarrier, ProviderProfile, TestInstrument
+from ..core.profile import AnswerRule, Credential, IdempotencyCarrier, IntegrationRule, ProviderProfile, TestInstrument
 from .cards import TEST_CARDS
 
 __all__ = ["PROFILE"]
@@ -36,6 +36,15 @@ INSTRUMENTS = MappingProxyType({
     for name, card in TEST_CARDS.items()
 })
 
+# Stripe's answers to a request it does not understand: an unknown URL, an unknown,
+# missing or malformed parameter, or credentials it refuses (when no fault said so).
+INTEGRATION = (
+    IntegrationRule(404, unknown_route=True),
+    IntegrationRule(400, code_prefixes=("parameter_",)),
+    IntegrationRule(401),
+    IntegrationRule(403),
+)
+
 PROFILE = ProviderProfile(
     type="cardpay",
     provider="mock_providers.cardpay.provider:CardPay",
@@ -54,4 +63,5 @@ PROFILE = ProviderProfile(
                             "secret key, sent as Authorization: Bearer (or Basic user name)", header="Authorization"),),
     order_ref_default="metadata[order_id]",
     instruments=INSTRUMENTS,
+    integration=INTEGRATION,
 )

@@ -71,7 +71,10 @@ class ControlApi:
     def _route(self, method: str, sub: str, req: Request) -> Reply:
         p = self.p
         if sub == "health" and method == "GET":
-            return _json(200, {"provider": p.name, "type": p.PROFILE.type, "ok": True, "requests": p.seq})
+            routes = [{"method": r.method, "path": r.pattern, "endpoint": r.endpoint,
+                       "role": p.PROFILE.role_of(r.endpoint)} for r in p.router.routes]
+            return _json(200, {"provider": p.name, "type": p.PROFILE.type, "ok": True, "requests": p.seq,
+                               "routes": routes})
         if sub == "config" and method == "PUT":
             return self._config(_body(req))
         if sub == "faults":

@@ -23,7 +23,7 @@ __all__ = ["Exchange", "Journal", "mask_param", "redact_header", "iso_wall"]
 
 # Response info tuple layout (see Exchange.response).
 RESPONSE_FIELDS = ("status", "error_type", "error_code", "decline_code", "object_id",
-                   "object_status", "replayed", "retry_after_s", "should_retry")
+                   "object_status", "replayed", "retry_after_s", "should_retry", "error_param")
 
 _SECRET_HEADERS = {"authorization", "cookie", "x-api-key", "proxy-authorization"}
 # One encoder for every spilled line (json.dumps(..., separators=...) builds a new one per call).
@@ -129,7 +129,10 @@ class Exchange:
                                               resp[2] if sent else None, resp[3] if sent else None)
             hint = resp[8] if sent else None
             extra = {"type": profile.type, "role": profile.role_of(self.endpoint), "class": klass,
-                     "failure": failure, "retry_hint": None if hint is None else str(hint).lower() == "true"}
+                     "failure": failure, "retry_hint": None if hint is None else str(hint).lower() == "true",
+                     # refused as a request this provider does not understand, and no fault made it so
+                     "integration": sent and fault is None and profile.is_integration_error(
+                         resp[0], resp[2], self.endpoint)}
         return {
             "seq": self.seq, "provider": provider, **extra, "t_start": self.t_start, "t_end": self.t_end,
             "wall": iso_wall(self.t_start + WALL_OFFSET), "method": self.method, "path": self.path,

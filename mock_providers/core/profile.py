@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal, Mapping
 
-__all__ = ["ROLES", "KLASSES", "FAILURE_CLASSES", "AnswerRule", "IdempotencyCarrier", "Credential",
+__all__ = ["ROLES", "KLASSES", "FAILURE_CLASSES", "AnswerRule", "IntegrationRule", "IdempotencyCarrier", "Credential",
            "TestInstrument", "ProviderProfile", "iso_exponent"]
 
 # What a route does, in provider-neutral words.
@@ -99,6 +99,35 @@ class AnswerRule:
 
 
 @dataclass(frozen=True)
+class IntegrationRule:
+    """An answer that means "this provider does not understand the request"
+    (unknown endpoint or parameter, refused credentials): an integration
+    mismatch between the service and the mock, not a resilience failure.
+
+    Matches on status, and optionally on error codes (exact) or code prefixes,
+    or on the route being unknown to the provider (``unknown_route``).
+    """
+
+    status: int | tuple[int, int]
+    codes: frozenset[str] = frozenset()
+    code_prefixes: tuple[str, ...] = ()
+    unknown_route: bool = False
+
+    def matches(self, status: int, error_code: str | None, endpoint: str) -> bool:
+        s = self.status
+        if isinstance(s, tuple) and not s[0] <= status <= s[1]:
+            return False
+        if not isinstance(s, tuple) and status != s:
+            return False
+        if self.unknown_route:
+            return endpoint == "unknown"
+        if not self.codes and not self.code_prefixes:
+            return True
+        code = error_code or ""
+        return code in self.codes or any(code.startswith(p) for p in self.code_prefixes)
+
+
+@dataclass(frozen=True)
 class IdempotencyCarrier:
     """Where a request carries its idempotency key: a header or a body field."""
 
@@ -152,6 +181,7 @@ class ProviderProfile:
     order_ref_default: str | None = None  # request field that carries the order reference
     instruments: Mapping[str, TestInstrument] = field(default_factory=dict)
     currency_exponents: Mapping[str, int] = field(default_factory=dict)  # overrides of ISO 4217
+    integration: tuple[IntegrationRule, ...] = ()  # answers that mean "I do not understand this request"
 
     def __post_init__(self) -> None:
         bad = sorted({r for r in self.routes.values() if r not in ROLES})
@@ -176,6 +206,9 @@ class ProviderProfile:
             if rule.matches(status, error_code, decline_code):
                 return rule.klass, rule.failure
         return ("ok", None) if 200 <= status < 300 else ("failed", "unavailable")
+
+    def is_integration_error(self, status: int | None, error_code: str | None, endpoint: str) -> bool:
+        return status is not None and any(r.matches(status, error_code, endpoint) for r in self.integration)
 
     def exponent(self, currency: str) -> int:
         return self.currency_exponents.get(currency.lower(), iso_exponent(currency))

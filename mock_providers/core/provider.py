@@ -38,10 +38,10 @@ MAX_IDEMPOTENCY_KEY = 255
 
 
 def info(status, error_type=None, error_code=None, decline_code=None, object_id=None,
-         object_status=None, replayed=False, retry_after_s=None, should_retry=None) -> tuple:
+         object_status=None, replayed=False, retry_after_s=None, should_retry=None, error_param=None) -> tuple:
     """The journal's ``response`` summary (docs/interfaces.md section 4), as a tuple."""
     return (status, error_type, error_code, decline_code, object_id, object_status, replayed,
-            retry_after_s, should_retry)
+            retry_after_s, should_retry, error_param)
 
 
 class Result:
@@ -226,7 +226,7 @@ class Provider:
         if verdict is IN_USE or verdict is MISMATCH:
             return self.idempotency_result(verdict, rec.key, ex, rec.path)
         i = rec.info
-        replayed = (i[0], i[1], i[2], i[3], i[4], i[5], True, i[7], i[8])
+        replayed = (*i[:6], True, *i[7:])
         headers = b"%sIdempotent-Replayed: true\r\nOriginal-Request: %s\r\n" % (
             rec.headers, rec.request_id.encode())
         return Result(rec.status, rec.body, replayed, headers)

@@ -26,7 +26,11 @@ CATALOGUE = {
     "forget-unpaid": ("card-declines", "money.all_final"),
     "reconcile-new-key": ("lost-reply", "reconcile.replay"),
     "reconcile-hammer": ("lost-reply", "reconcile.max_requests"),
+    "legacy-charges-api": ("card-declines", "integration.api"),
 }
+
+# Bugs that make the evidence untrustworthy: an error (exit 3), not a failed check.
+GATES = {"legacy-charges-api"}
 
 
 # Charging again under a new key is, seen from the provider, both a key change
@@ -46,7 +50,7 @@ def test_the_catalogue_covers_every_seeded_bug() -> None:
         assert SEEDED_BUGS[bug].breaks == clause, bug
 
 
-@pytest.mark.parametrize("bug", sorted(CATALOGUE))
+@pytest.mark.parametrize("bug", sorted(set(CATALOGUE) - GATES))
 def test_seeded_bug_is_caught_by_its_clause(run_paychaos, bug: str) -> None:
     scenario, clause = CATALOGUE[bug]
     run = run_paychaos(str(STANDARD / f"{scenario}.yaml"), "--seed", "7", env={"REFTARGET_BUG": bug})
@@ -65,3 +69,18 @@ def test_seeded_bug_is_caught_by_its_clause(run_paychaos, bug: str) -> None:
     junit = (run.report_dir / "junit.xml").read_text()
     assert f'name="{clause}"' in junit and "<failure" in junit
     assert clause in (run.report_dir / "summary.md").read_text()
+
+
+def test_an_integration_mismatch_is_an_error_naming_the_endpoint_and_nothing_else_is_judged(run_paychaos) -> None:
+    scenario, clause = CATALOGUE["legacy-charges-api"]
+    run = run_paychaos(str(STANDARD / f"{scenario}.yaml"), "--seed", "7", env={"REFTARGET_BUG": "legacy-charges-api"})
+    assert run.code == 3, (run.stdout[-3000:], run.stderr[-3000:])
+    verdicts = run.verdicts()
+    gate = verdicts[clause]
+    assert gate["status"] == "error" and "POST /v1/charges -> 404 not served by this provider" in gate["reason"], gate
+    assert "cardpay serves POST /v1/payment_intents" in gate["reason"]
+    others = {c: v["status"] for c, v in verdicts.items() if c != clause}
+    assert others and set(others.values()) == {"skipped"}, others
+    assert all(v["reason"].startswith("not judged: integration.api") for c, v in verdicts.items() if c != clause)
+    junit = (run.report_dir / "junit.xml").read_text()
+    assert f'name="{clause}"' in junit and "<error" in junit

@@ -252,3 +252,21 @@ def test_a_foreign_currency_capture_is_an_orphan() -> None:
     v = verdict("money.no_orphan_capture", h)
     assert v.status == "fail" and "captured 9.00 EUR for an order in USD" in v.examples[0].why
     assert v.money_at_risk == {"eur": 900}
+
+
+def test_an_integration_error_stops_every_other_verdict() -> None:
+    refused = attempt(0.0, 404).model_copy(update={"integration": True, "endpoint": "unknown", "path": "/v1/charges"})
+    h = history([refused], "failed")
+    ev = Evidence(orders={h.order.id: h}, submitted=1, provider_requests=1, integration_errors=[refused],
+                  routes={"cardpay": ["POST /v1/payment_intents"]})
+    verdicts = run_checks(list(SCENARIO.checks), ev, CTX)
+    gate = verdicts[0]
+    assert gate.check == "integration.api" and gate.status == "error"
+    assert "POST /v1/charges -> 404 not served by this provider" in gate.reason
+    assert "cardpay serves POST /v1/payment_intents" in gate.reason
+    assert {v.status for v in verdicts[1:]} == {"skipped"} and len(verdicts) == len(SCENARIO.checks)
+    clean = Evidence(orders={h.order.id: h}, submitted=1, provider_requests=1)
+    (ok,) = run_checks(["integration.api"], clean, CTX)
+    assert ok.status == "pass"
+    (none,) = run_checks(["integration.api"], Evidence(), CTX)
+    assert none.status == "skipped" and none.reason == "no request reached a provider"

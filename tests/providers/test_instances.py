@@ -88,3 +88,17 @@ async def test_a_rule_matched_by_role_leaves_other_roles_alone() -> None:
         entries = await ctl.journal_all()
         assert [(e["role"], e["fault"] is not None) for e in entries] == [
             ("charge", False), ("charge", False), ("cancel", False), ("lookup", True)]
+
+
+async def test_the_journal_marks_integration_mismatches_but_not_injected_faults() -> None:
+    async with ProviderHost(["cardpay"]) as host:
+        ctl, url = host.control("cardpay"), host.urls["cardpay"]
+        assert (await request(url, PI, form(amount=1000, currency="usd", capture="true")))[0] == 400
+        assert (await request(url, "/v1/charges", pay("o1")))[0] == 404
+        await ctl.add_fault({"kind": "status", "status": 401, "first_n": 1})
+        assert (await request(url, PI, pay("o2")))[0] == 401
+        entries = await ctl.journal_all()
+        assert [(e["integration"], (e["response"] or {}).get("error_param")) for e in entries] == [
+            (True, "capture"), (True, None), (False, None)]
+        assert {"method": "POST", "path": PI, "endpoint": "payment_intents.create", "role": "charge"} in \
+            (await ctl.health())["routes"]

@@ -93,3 +93,17 @@ def test_registry_finds_types_by_name_or_module_path() -> None:
         load_profile("nowhere.at_all")
     with pytest.raises(KeyError, match="defines no PROFILE"):
         load_profile("mock_providers.cardpay.cards")
+
+
+@pytest.mark.parametrize("status,code,endpoint,integration", [
+    (404, "resource_missing", "unknown", True),  # a URL cardpay does not serve
+    (404, "resource_missing", "payment_intents.retrieve", False),  # no such intent: a real answer
+    (400, "parameter_unknown", "payment_intents.create", True),
+    (400, "parameter_missing", "payment_intents.create", True),
+    (400, "amount_too_small", "payment_intents.create", False),
+    (401, None, "payment_intents.create", True),
+    (402, "card_declined", "payment_intents.create", False),
+    (503, None, "payment_intents.create", False),
+])
+def test_cardpay_integration_answers(status, code, endpoint, integration) -> None:
+    assert CARDPAY.is_integration_error(status, code, endpoint) is integration
