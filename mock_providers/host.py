@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from harness.errors import ProviderError
+from harness import watchdog
 
 from .control import ControlClient
 
@@ -97,6 +98,7 @@ class ProviderHost:
         except OSError as exc:
             raise ProviderError(f"could not start the provider host ({self.python}): {exc}") from exc
         self.pid = self._proc.pid
+        watchdog.guard(self.pid)  # stopped even if the harness is SIGKILLed
         self._stderr_task = asyncio.get_running_loop().create_task(self._read_stderr())
         try:
             await self._await_ready()
@@ -178,6 +180,8 @@ class ProviderHost:
                 self._stderr_task.cancel()
             self._stderr_task = None
         self.returncode = proc.returncode
+        if proc.returncode is not None:
+            watchdog.release(proc.pid)
         self._proc = None
         self.urls = {}
         return self.returncode

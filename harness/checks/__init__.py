@@ -14,6 +14,7 @@ from harness.checks.base import (
 
 # Importing a family registers its checks. Money first: it is always on.
 from harness.checks import integration as _integration  # noqa: F401
+from harness.checks import attribution as _attribution  # noqa: F401
 from harness.checks import money as _money  # noqa: F401
 from harness.checks import retry as _retry  # noqa: F401
 from harness.checks import idempotency as _idempotency  # noqa: F401

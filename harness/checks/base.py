@@ -135,7 +135,14 @@ def run_checks(check_ids: Sequence[str], evidence: Evidence, ctx: CheckContext) 
 def _run_one(cid: str, evidence: Evidence, ctx: CheckContext) -> Verdict:
     check = _registry[cid]
     try:
-        return check.fn(evidence, ctx)
+        verdict = check.fn(evidence, ctx)
+        if verdict.status == "skipped" and not check.gate:
+            # "Nothing reached the clause" is only true of the traffic that could be tied to orders.
+            n, m = evidence.unattributed_attempts, len(evidence.unattributed_ledger)
+            if n or m:
+                verdict.reason += (f" (among the traffic tied to orders; {n} provider requests and {m} ledger "
+                                   "entries could not be tied to any)")
+        return verdict
     except Exception as exc:  # a bug in a check must not hide the other verdicts
         return Verdict(check=cid, family=check.family, status="error", severity=check.severity,
                        clause=check.clause, reason=f"the check raised {type(exc).__name__}: {exc}",
@@ -219,7 +226,9 @@ def render_history(h: OrderHistory, exponents: dict[str, int] | None = None) -> 
                 for c in h.calls
             ]
             + [
-                {"t": round(a.t_start - t0, 4), "who": f"target->{a.provider}", "what": f"{a.method} {a.path}",
+                {"t": round(a.t_start - t0, 4),
+                 "who": f"{'customer' if a.phase == 'customer' else 'target'}->{a.provider}",
+                 "what": f"{a.method} {a.path}",
                  "role": a.role, "result": a.label(), "class": a.klass, "failure": a.failure, "key": a.idempotency_key,
                  "elapsed_ms": round((a.t_end - a.t_start) * 1000, 1),
                  **({"fault": a.fault["kind"]} if a.fault else {}),

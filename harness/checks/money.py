@@ -33,12 +33,18 @@ def no_double_charge(ev: Evidence, ctx: CheckContext) -> Verdict:
         return skipped(ctx, cid, "no order was charged, so no double charge could be seen")
     offenders = []
     for h in charged:
-        excess = h.net_captured - h.order.amount
+        if len(h.charges) < 2:
+            continue  # one capture of the wrong amount is not a double charge (state_matches_ledger says it)
+        # Against the amount the service was to charge; when its answer did not say, against one charge.
+        expected = h.expected_amount if h.expected_amount is not None else max(e.amount for e in h.charges)
+        excess = h.net_captured - expected
         if excess > 0:
             cur = h.order.currency
-            objects = sorted({f"{e.provider}:{e.object_id or '?'}" for e in h.charges})
-            why = (f"captured {ev.money(h.captured, cur)} for an order of {ev.money(h.order.amount, cur)} "
-                   f"in {len(h.charges)} charges ({', '.join(objects)}), refunded {ev.money(h.refunded, cur)}")
+            objects = ", ".join(f"{e.provider}:{e.object_id or '?'}" for e in h.charges)
+            basis = (f"for an order of {ev.money(expected, cur)}" if h.expected_amount is not None
+                     else f"where one charge was {ev.money(expected, cur)}")
+            refunded = f", refunded {ev.money(h.refunded, cur)}" if h.refunded else ""
+            why = (f"captured {ev.money(h.captured, cur)} {basis} ({len(h.charges)} captures: {objects}){refunded}")
             offenders.append((h, why, excess))
     if offenders:
         at_risk = _risk(offenders)
@@ -63,7 +69,7 @@ def no_orphan_capture(ev: Evidence, ctx: CheckContext) -> Verdict:
         foreign = add_amounts({e.currency: e.amount if e.kind == "charge" else -e.amount} for e in h.foreign)
         if foreign:
             why = (f"captured {format_amounts(foreign, ev.exponents)} for an order in {cur.upper()} "
-                   f"({ev.money(h.order.amount, cur)})")
+                   f"({ev.money(h.expected_amount or h.order.amount, cur)})")
             offenders.append((h, why, sum(foreign.values())))
             risk.append(foreign)
         elif h.net_captured > 0 and h.final != "succeeded":
@@ -88,7 +94,7 @@ def no_orphan_capture(ev: Evidence, ctx: CheckContext) -> Verdict:
 
 
 @register("money.state_matches_ledger", severity="critical", always=True,
-          clause="an order the target reports succeeded is captured in full in a provider ledger")
+          clause="an order the target reports succeeded is captured, for the amount it was to charge, in a provider ledger")
 def state_matches_ledger(ev: Evidence, ctx: CheckContext) -> Verdict:
     cid = "money.state_matches_ledger"
     succeeded = [h for h in ev.histories() if h.final == "succeeded"]
@@ -96,18 +102,26 @@ def state_matches_ledger(ev: Evidence, ctx: CheckContext) -> Verdict:
         return skipped(ctx, cid, "no order ended succeeded, so there was nothing to match against the ledgers")
     offenders = []
     for h in succeeded:
-        if h.net_captured < h.order.amount:
-            cur = h.order.currency
+        cur = h.order.currency
+        expected = h.expected_amount
+        if expected is None:  # the answer did not say what it charged: only "nothing at all" is judged
+            if h.net_captured <= 0:
+                offenders.append((h, "the target reports succeeded but the ledgers hold nothing for it", 0))
+            continue
+        if h.net_captured < expected:
             why = (f"the target reports succeeded but the ledgers hold {ev.money(h.net_captured, cur)} "
-                   f"of {ev.money(h.order.amount, cur)}")
-            offenders.append((h, why, h.order.amount - h.net_captured))
+                   f"of {ev.money(expected, cur)}")
+            offenders.append((h, why, expected - h.net_captured))
+        elif h.net_captured > expected and len(h.charges) == 1:
+            why = f"captured {ev.money(h.net_captured, cur)}, expected {ev.money(expected, cur)} (1 capture)"
+            offenders.append((h, why, h.net_captured - expected))
     if offenders:
         at_risk = _risk(offenders)
-        return failed(ctx, cid, f"{len(offenders)} of {len(succeeded)} succeeded orders are not captured in full; "
-                      f"{format_amounts(at_risk, ev.exponents)} missing", judged=len(succeeded),
+        return failed(ctx, cid, f"{len(offenders)} of {len(succeeded)} succeeded orders are not captured for the "
+                      f"amount they were to charge; {format_amounts(at_risk, ev.exponents)} at stake", judged=len(succeeded),
                       offenders=len(offenders), examples=pick_examples(offenders, exponents=ev.exponents),
                       money_at_risk=at_risk)
-    return passed(ctx, cid, f"{len(succeeded)} succeeded orders, each captured in full", judged=len(succeeded))
+    return passed(ctx, cid, f"{len(succeeded)} succeeded orders, each captured for its amount", judged=len(succeeded))
 
 
 @register("money.all_final", severity="critical", always=True,
@@ -131,7 +145,7 @@ def all_final(ev: Evidence, ctx: CheckContext) -> Verdict:
                 why = f"no state: {last.error}"
             else:
                 why = "no readable state in the target's answer"
-            offenders.append((h, why, h.order.amount))
+            offenders.append((h, why, h.expected_amount if h.expected_amount is not None else h.order.amount))
     if offenders:
         return failed(ctx, cid, f"{len(offenders)} of {len(orders)} orders did not reach a final state",
                       clause=clause, judged=len(orders), offenders=len(offenders),

@@ -49,6 +49,8 @@ def attempt_from_journal(entry: dict[str, Any]) -> Attempt:
         fault=entry.get("fault"),
         klass=entry.get("class", "unknown"),
         failure=entry.get("failure"),
+        # Sent by the harness as the customer's browser (a step to a provider): never the service's attempt.
+        phase="customer" if (entry.get("headers") or {}).get("paychaos-actor") == "customer" else "in_call",
     )
 
 
@@ -64,9 +66,19 @@ def build_evidence(
     t0: float = 0.0,
     instances: dict[str, str] | None = None,
     exponents: dict[str, int] | None = None,
+    correlations: dict[str, list[Any]] | None = None,
+    amount: Any = "from_order",
 ) -> Evidence:
     """``journals`` and ``ledgers`` are keyed by provider instance; money and
-    attempts of every instance join the same per-order histories."""
+    attempts of every instance join the same per-order histories.
+
+    Provider traffic is tied to orders, per instance, by (in order): the order
+    reference the request carries (our order id, or the service's own code
+    captured from its answers), the provider object id found in the service's
+    answers (``correlations``), the idempotency-key chain (all attempts under
+    one key are one payment) and the object chain (all requests about one
+    provider object are one payment). ``amount`` says what the service was
+    expected to charge (the target file's ``amount``)."""
     ev = Evidence(faults=faults, journal_dropped=journal_dropped, not_submitted=not_submitted, t0=t0,
                   instances=dict(instances or {}), exponents=dict(exponents or {}))
     for order in orders:
@@ -76,32 +88,12 @@ def build_evidence(
         h = ev.orders.get(call.order_id)
         if h is not None:
             h.calls.append(call)
+    for h in ev.orders.values():
+        h.expected_amount = _expected_amount(h, amount)
 
-    for provider, entries in journals.items():
-        attempts = [attempt_from_journal({"provider": provider, **e}) for e in entries]
-        ev.provider_requests += len(attempts)
-        ev.integration_errors.extend(a for a in attempts if a.integration)
-        # An attempt that lost its order reference (a target that drops metadata
-        # on retries) is still joined through an idempotency key seen with one.
-        key_to_order = {a.idempotency_key: a.order_ref for a in attempts if a.idempotency_key and a.order_ref}
-        for a in attempts:
-            ref = a.order_ref or key_to_order.get(a.idempotency_key or "")
-            h = ev.orders.get(ref or "")
-            if h is None:
-                ev.unattributed_attempts += 1
-                continue
-            h.attempts.append(a)
-
-    for provider, ledger in ledgers.items():
-        object_order = {o.get("id"): o.get("order_ref") for o in ledger.get("objects", [])}
-        for raw in ledger.get("entries", []):
-            entry = LedgerEntry(provider=provider, **{k: v for k, v in raw.items() if k != "provider"})
-            ref = entry.order_ref or object_order.get(entry.object_id)
-            h = ev.orders.get(ref or "")
-            if h is None:
-                ev.unattributed_ledger.append(entry)
-            else:
-                h.ledger.append(entry)
+    for provider in sorted(set(journals) | set(ledgers)):
+        _attribute(ev, provider, journals.get(provider, []), ledgers.get(provider, {}),
+                   (correlations or {}).get(provider, []))
 
     _mark_network_losses(ev, faults)
     for h in ev.orders.values():
@@ -110,6 +102,99 @@ def build_evidence(
         h.ledger.sort(key=lambda e: e.t)
         _settle_final(h)
     return ev
+
+
+def _expected_amount(h: OrderHistory, amount: Any) -> int | None:
+    """What the service was expected to charge for this order; None when its answer does not say."""
+    fixed = getattr(amount, "fixed", None)
+    if fixed is not None:
+        return int(fixed)
+    path = getattr(amount, "from_response", None)
+    if path is None:
+        return h.order.amount
+    from harness.spec.paths import read_path
+
+    for call in h.calls:
+        value = read_path(call.body, path)
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+            return int(value)
+    return None
+
+
+def _attribute(ev: Evidence, provider: str, entries: list[dict[str, Any]], ledger: dict[str, Any],
+               correlations: list[Any]) -> None:
+    """Tie one instance's journal and ledger to orders (see build_evidence)."""
+    attempts = [attempt_from_journal({"provider": provider, **e}) for e in entries]
+    ev.provider_requests += len(attempts)
+    ev.integration_errors.extend(a for a in attempts if a.integration)
+    by_ref: dict[str, str] = {oid: oid for oid in ev.orders}  # order reference -> order id
+    by_object: dict[str, str] = {}  # provider object id -> order id
+    for h in ev.orders.values():
+        for corr in correlations:
+            for call in h.calls:
+                value = corr.extract(call.body) if call.body is not None else None
+                if value:
+                    (by_object if corr.as_ == "object_id" else by_ref).setdefault(value, h.order.id)
+    for obj in ledger.get("objects", []):
+        if obj.get("id") and obj.get("order_ref") in by_ref:
+            by_object.setdefault(obj["id"], by_ref[obj["order_ref"]])
+
+    owner: dict[int, str] = {}  # attempt index -> order id
+    for i, a in enumerate(attempts):
+        oid = by_ref.get(a.order_ref or "") or by_object.get(a.object_id or "") or _object_in_path(a.path, by_object)
+        if oid is not None:
+            owner[i] = oid
+    # The chains: one key is one payment; one provider object is one payment.
+    changed = True
+    while changed:
+        changed = False
+        by_key = {(a.idempotency_key): owner[i] for i, a in enumerate(attempts) if i in owner and a.idempotency_key}
+        for i, a in enumerate(attempts):
+            if i in owner:
+                if a.object_id and a.object_id not in by_object:
+                    by_object[a.object_id] = owner[i]
+                    changed = True
+                continue
+            oid = by_key.get(a.idempotency_key or "") or by_object.get(a.object_id or "") \
+                or _object_in_path(a.path, by_object)
+            if oid is not None:
+                owner[i] = oid
+                changed = True
+    stats = ev.attribution.setdefault(provider, {"requests": 0, "unattributed": 0, "ledger": 0,
+                                                 "ledger_unattributed": 0})
+    stats["requests"] += len(attempts)
+    for i, a in enumerate(attempts):
+        oid = owner.get(i)
+        if oid is None:
+            ev.unattributed_attempts += 1
+            stats["unattributed"] += 1
+            if len(ev.unattributed_examples) < 3:
+                ev.unattributed_examples.append(a)
+            continue
+        ev.orders[oid].attempts.append(a)
+
+    for raw in ledger.get("entries", []):
+        entry = LedgerEntry(provider=provider, **{k: v for k, v in raw.items() if k != "provider"})
+        stats["ledger"] += 1
+        oid = by_ref.get(entry.order_ref or "") or by_object.get(entry.object_id or "")
+        if oid is None:
+            ev.unattributed_ledger.append(entry)
+            stats["ledger_unattributed"] += 1
+        else:
+            ev.orders[oid].ledger.append(entry)
+
+
+def _object_in_path(path: str, by_object: dict[str, str]) -> str | None:
+    """``/v1/payment_intents/pi_123/confirm`` names pi_123."""
+    if not by_object:
+        return None
+    for segment in path.split("?", 1)[0].split("/"):
+        oid = by_object.get(segment)
+        if oid is not None:
+            return oid
+    return None
 
 
 def _mark_network_losses(ev: Evidence, faults: list[FaultEvent]) -> None:
@@ -137,9 +222,11 @@ def _mark_phases(h: OrderHistory) -> None:
     open; ``in_lookup`` while one of its lookup calls was; else ``after_answer``
     (a reconciler, a webhook handler). An order whose pay call never answered
     keeps everything in the call."""
-    pays = [(c.t_start, c.t_end if c.status is not None else float("inf")) for c in h.calls if c.kind == "pay"]
-    looks = [(c.t_start, c.t_end) for c in h.calls if c.kind == "lookup"]
+    pays = [(c.span[0], c.span[1] if c.status is not None else float("inf")) for c in h.calls if c.kind == "pay"]
+    looks = [c.span for c in h.calls if c.kind == "lookup"]
     for a in h.attempts:
+        if a.phase == "customer":
+            continue
         if not pays or any(start <= a.t_start <= end for start, end in pays):
             a.phase = "in_call"
         elif any(start <= a.t_start <= end for start, end in looks):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from harness.workload.orders import Order
 
@@ -38,10 +38,19 @@ class TargetCall(_Model):
     text: str = ""  # the raw body, truncated, when it was not JSON
     error: str | None = None  # "timeout after 30s", "connection refused", ...
     outcome: str | None = None  # succeeded | declined | failed | pending | None (unreadable)
+    steps: list[dict[str, Any]] = Field(default_factory=list)  # a multi-step call: every step, in order
 
     @property
     def elapsed(self) -> float:
         return self.t_end - self.t_start
+
+    @property
+    def span(self) -> tuple[float, float]:
+        """From the first step's start to the last answer: the whole call, steps included."""
+        if not self.steps:
+            return self.t_start, self.t_end
+        return (min(self.t_start, *(s["t_start"] for s in self.steps)),
+                max(self.t_end, *(s["t_end"] for s in self.steps)))
 
 
 class Attempt(_Model):
@@ -76,7 +85,8 @@ class Attempt(_Model):
     # in_call: sent while the order's pay call was open (the service's own retries);
     # in_lookup: sent while a lookup call of the order was open (the service checking because it was asked);
     # after_answer: sent after the service answered, on its own (a reconciler, a webhook handler)
-    phase: Literal["in_call", "in_lookup", "after_answer"] = "in_call"
+    # customer: sent by the harness itself as the customer's browser (a step addressed to a provider)
+    phase: Literal["in_call", "in_lookup", "after_answer", "customer"] = "in_call"
     klass: Literal["ok", "failed", "unknown"] = "ok"
     failure: str | None = None  # a FAILURE_CLASSES name when not ok
 
@@ -125,6 +135,15 @@ class OrderHistory(_Model):
     attempts: list[Attempt] = Field(default_factory=list)
     ledger: list[LedgerEntry] = Field(default_factory=list)
     final: str | None = None  # outcome the target reported last (lookup after drain)
+    expected_amount: int | None = None  # what the service was expected to charge; None: its answer did not say
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expected_defaults_to_the_orders(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "expected_amount" not in data and "order" in data:
+            order = data["order"]
+            data = {**data, "expected_amount": order.amount if hasattr(order, "amount") else order.get("amount")}
+        return data
     final_source: str = "none"  # lookup | pay | none
 
     @property
@@ -180,6 +199,9 @@ class Evidence(_Model):
     t0: float = 0.0  # monotonic time the workload started
     instances: dict[str, str] = Field(default_factory=dict)  # provider instance -> type
     integration_errors: list[Attempt] = Field(default_factory=list)  # attributed or not
+    unattributed_examples: list[Attempt] = Field(default_factory=list)  # the first few
+    # instance -> {"requests", "unattributed", "ledger", "ledger_unattributed"}
+    attribution: dict[str, dict[str, int]] = Field(default_factory=dict)
     provider_requests: int = 0  # every journal entry, attributed or not
     routes: dict[str, list[str]] = Field(default_factory=dict)  # instance -> "METHOD /path" it serves
     exponents: dict[str, int] = Field(default_factory=dict)  # currency -> minor-unit exponent (profiles)

@@ -77,6 +77,10 @@ class TerminalObserver(RunObserver):
         self.console.print(f"  [{style}]{result.status.upper()}[/] {escape(result.name)} in {result.duration_s:.1f}s"
                            + (f" ({detail})" if detail else "")
                            + (f": {escape(result.error)}" if result.error else ""))
+        loose = result.summary.get("unattributed_attempts", 0)
+        if loose:
+            self.console.print(f"    {loose} of {result.summary.get('provider_requests')} provider requests not tied "
+                               "to an order", style="dim")
 
     def _line(self) -> Text:
         out = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())) or "-"

@@ -12,6 +12,7 @@ from pathlib import Path
 import aiohttp
 
 from harness.errors import TargetStartError
+from harness import watchdog
 
 __all__ = ["TargetProcess"]
 
@@ -40,7 +41,7 @@ class TargetProcess:
 
     async def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "ab" if self.restarts else "wb")
+        self._log = open(self.log_path, "ab")  # after any start.before output; the run dir starts empty
         try:
             self._proc = await asyncio.create_subprocess_exec(
                 *self.command,
@@ -57,6 +58,7 @@ class TargetProcess:
             raise TargetStartError(f"target command is not executable: {self.command[0]}") from exc
         except OSError as exc:
             raise TargetStartError(f"could not start the target: {exc}") from exc
+        watchdog.guard(self._proc.pid)  # stopped even if paychaos is SIGKILLed
         self.started_t = time.monotonic()
 
     def exited(self) -> bool:
@@ -118,6 +120,7 @@ class TargetProcess:
             await asyncio.wait_for(proc.wait(), 5.0)
         self.exit_status = proc.returncode
         self._signal(signal.SIGKILL)  # what it left behind in its group
+        watchdog.release(proc.pid)
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -151,6 +154,7 @@ class TargetProcess:
                 self.exit_status = proc.returncode
                 # Children the target left behind in its group go too.
                 self._signal(signal.SIGKILL)
+                watchdog.release(proc.pid)
         finally:
             if self._log is not None:
                 self._log.close()
@@ -175,3 +179,33 @@ class TargetProcess:
             return ""
         text = data.decode("utf-8", "replace")
         return ("[...]\n" + text) if size > limit else text
+
+
+async def run_step(command: list[str], cwd: Path, env: dict[str, str], log_path: Path, timeout_s: float) -> None:
+    """A set-up command run before the target (``start.before``): its output goes
+    to the target's log; a non-zero exit or a timeout is a TargetStartError."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        log.write(f"$ {' '.join(command)}\n".encode())
+        log.flush()
+        try:
+            proc = await asyncio.create_subprocess_exec(*command, cwd=str(cwd), env=env, stdin=asyncio.subprocess.DEVNULL,
+                                                        stdout=log, stderr=asyncio.subprocess.STDOUT,
+                                                        start_new_session=True)
+        except OSError as exc:
+            raise TargetStartError(f"start.before: could not run {command[0]}: {exc}") from exc
+        watchdog.guard(proc.pid)  # stopped even if paychaos is SIGKILLed (or cancelled meanwhile)
+        try:
+            code = await asyncio.wait_for(proc.wait(), timeout_s)
+        except TimeoutError:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            await proc.wait()
+            watchdog.release(proc.pid)
+            raise TargetStartError(f"start.before: {' '.join(command)} did not finish within {timeout_s:g}s") from None
+        watchdog.release(proc.pid)
+    if code != 0:
+        tail = log_path.read_bytes()[-TAIL_BYTES:].decode("utf-8", "replace")
+        raise TargetStartError(f"start.before: {' '.join(command)} exited with status {code}", tail, code)

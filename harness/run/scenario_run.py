@@ -27,7 +27,7 @@ from harness.run.drain import drain
 from harness.run.layers import LayerEnv
 from harness.run.observer import RunObserver, SafeObserver
 from harness.run.ports import check_target_host, free_port
-from harness.run.process import TargetProcess
+from harness.run.process import TargetProcess, run_step
 from harness.run.timeline import Timeline
 from harness.spec import catalog
 from harness.spec.loader import Inputs, LoadedScenario
@@ -87,7 +87,8 @@ class ScenarioRun:
         self.instances = dict(scenario.instances)  # provider instance -> type
         self.profiles = {i: catalog.profile(t) for i, t in self.instances.items()}
         # Credentials come from each instance's profile, fixed by the seed.
-        self.credentials = {i: p.mint_credentials(self.seed, i) for i, p in self.profiles.items()}
+        self.credentials = {i: {**p.mint_credentials(self.seed, i), **self.target.providers[i].credential_values()}
+                            for i, p in self.profiles.items()}
         self.run_dir = (opts.report_dir / "runs" / self.name).resolve()
         self.result = ScenarioResult(name=self.name, file=str(scenario.path), seed=self.seed,
                                      instances=dict(self.instances), engine=scenario.spec.workload.engine)
@@ -152,7 +153,9 @@ class ScenarioRun:
         # client would count its wait as the target's answer time.
         w = spec.workload
         in_flight = w.max_in_flight if w.rate is not None else w.workers
-        client = TargetClient(self.target, base_url, max_connections=max(in_flight, DRAIN_CONCURRENCY), clock=clock)
+        # Steps a customer's browser sends to a provider go to it directly, not through the service's network.
+        client = TargetClient(self.target, base_url, max_connections=max(in_flight, DRAIN_CONCURRENCY), clock=clock,
+                              provider_urls=dict(host.urls), credentials=self.credentials)
         await stack.enter_async_context(client)
         engine = ENGINES[w.engine]()
         ctx = EngineContext(target=self.target, base_url=base_url, workload=w, orders=factory.orders(), client=client,
@@ -224,7 +227,9 @@ class ScenarioRun:
                     exponents[cur] = p.exponent(cur)
         result.currency_exponents = exponents
         ev = build_evidence(rec.orders, rec.calls, rec.journals, rec.ledgers, result.faults, journal_dropped=dropped,
-                            not_submitted=not_submitted, t0=t0, instances=self.instances, exponents=exponents)
+                            not_submitted=not_submitted, t0=t0, instances=self.instances, exponents=exponents,
+                            correlations={i: b.correlate for i, b in self.target.providers.items()},
+                            amount=self.target.amount)
         ev.routes = self.routes
         return ev
 
@@ -272,6 +277,9 @@ class ScenarioRun:
         command = [str(render_value(part, ctx)) for part in target.start.command]
         env.update({k: str(render_value(v, ctx)) for k, v in target.start.env.items()})
         cwd = (target_dir / str(render_value(target.start.cwd, ctx))).resolve()
+        for step in target.start.before:
+            await run_step([str(render_value(part, ctx)) for part in step], cwd, env, self.run_dir / "target.log",
+                           target.start.before_timeout_s)
         self.proc = proc = TargetProcess(command, cwd, env, self.run_dir / "target.log")
         info.command, info.cwd, info.log_file = command, str(cwd), str(proc.log_path)
         stack.push_async_callback(proc.stop, target.start.stop_timeout_s)
@@ -314,12 +322,14 @@ def summarise(ev: Evidence, duration_s: float) -> dict[str, Any]:
         "workload_s": round(duration_s, 3),
         "pay_answers": answers,
         "final_states": finals,
-        "provider_requests": len(attempts),
+        "provider_requests": ev.provider_requests,
+        "attributed_requests": len(attempts),
         "provider_requests_by_instance": by_instance,
         "provider_attempt_classes": {k: sum(1 for a in attempts if a.klass == k) for k in ("ok", "failed", "unknown")},
         "faults_fired": sum(1 for a in attempts if a.fault),
         "network_affected": sum(1 for a in attempts if a.network_fault),
         "unattributed_attempts": ev.unattributed_attempts,
+        "attribution": ev.attribution,
         "unattributed_charges": len([e for e in ev.unattributed_ledger if e.kind == "charge"]),
         "captured": add_amounts({h.order.currency: h.net_captured} for h in ev.histories()),
         "pay_p50_ms": _pct(latencies, 0.50),

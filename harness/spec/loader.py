@@ -6,9 +6,12 @@ with file:line, the field path, what was wrong and how to fix it.
 
 from __future__ import annotations
 
+import copy
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -88,9 +91,12 @@ def _unknown_type(type_name: str) -> str:
             "dotted path of a module that defines PROFILE")
 
 
-def load_target(path: str | Path) -> LoadedTarget:
+def load_target(path: str | Path, environ: dict[str, str] | None = None) -> LoadedTarget:
     doc = load_document(path)
-    spec, issues = _validate(doc, Target)
+    data, issues = expand_environment(doc, os.environ if environ is None else environ)
+    if issues:
+        raise SpecError(issues)
+    spec, issues = _validate(Document(doc.file, data, doc.lines) if data is not doc.data else doc, Target)
     if issues:
         raise SpecError(issues)
     fields: set[str] = set()
@@ -102,7 +108,7 @@ def load_target(path: str | Path) -> LoadedTarget:
             continue
         profile = catalog.profile(type_name)
         creds = {c.name for c in profile.credentials}
-        for cred in binding.credential_envs():
+        for cred in binding.credential_names():
             if cred not in creds:
                 issues.append(doc.issue(("providers", name, "credentials", cred),
                                         f"{type_name} has no credential {cred!r}; it takes {', '.join(sorted(creds)) or 'none'}"))
@@ -117,22 +123,95 @@ def load_target(path: str | Path) -> LoadedTarget:
     return LoadedTarget(Path(path), doc, spec)
 
 
+# ${NAME} or ${NAME:-default}; a default may hold one level of {placeholder}.
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-((?:[^{}]|\{[^{}]*\})*))?\}")
+# Where ${VAR} is expanded: how the service is started and where it listens.
+_EXPANDED = (("start", "command"), ("start", "env"), ("start", "cwd"), ("start", "before"), ("base_url",))
+
+
+def expand_environment(doc: Document, environ) -> tuple[Any, list[SpecIssue]]:
+    """``${VAR}`` / ``${VAR:-default}`` from paychaos's environment in the start
+    section and base_url; ``$${`` is a literal ``${``. A variable that is unset
+    with no default is an error at its line."""
+    issues: list[SpecIssue] = []
+    if not isinstance(doc.data, dict):
+        return doc.data, issues
+
+    def expand(value: Any, where: tuple) -> Any:
+        if isinstance(value, str):
+            def one(m: re.Match) -> str:
+                name, default = m.group(1), m.group(2)
+                if name in environ:
+                    return environ[name]
+                if default is not None:
+                    return default
+                issues.append(doc.issue(where, f"${{{name}}} is not set in paychaos's environment; export it, or "
+                                        f"give a default: ${{{name}:-value}}"))
+                return m.group(0)
+
+            parts = value.split("$${")
+            return "${".join(_VAR.sub(one, part) for part in parts)
+        if isinstance(value, dict):
+            return {k: expand(v, (*where, k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [expand(v, (*where, i)) for i, v in enumerate(value)]
+        return value
+
+    data = copy.deepcopy(doc.data)
+    for path in _EXPANDED:
+        parent = data
+        for key in path[:-1]:
+            parent = parent.get(key) if isinstance(parent, dict) else None
+        if isinstance(parent, dict) and path[-1] in parent:
+            parent[path[-1]] = expand(parent[path[-1]], path)
+    return data, issues
+
+
 def _card_placeholders(doc: Document, spec: Target, fields: set[str]) -> list[SpecIssue]:
-    """``{order.card.<field>}`` must be a field of the providers' test instruments."""
-    from harness.spec.templates import CARD_PREFIX, placeholders
+    """Placeholders the template models leave to the loader: ``{order.card.<field>}``
+    (a field of the providers' test instruments), ``{name}`` (a value an earlier
+    step captured) and ``{credentials.<instance>.<name>}``."""
+    from harness.spec.target import Sequence
+    from harness.spec.templates import CARD_PREFIX, CREDENTIALS_PREFIX, placeholders
 
     out = []
+    pay_captures: list[str] = []
     for req_name in ("pay", "lookup"):
-        template = getattr(spec.requests, req_name)
-        if template is None:
+        request = getattr(spec.requests, req_name)
+        if request is None:
             continue
-        for part in ("path", "json_body", "form", "headers"):
-            for ph in placeholders(getattr(template, part)):
-                if ph.startswith(CARD_PREFIX) and ph != "order.card.name" and ph[len(CARD_PREFIX):] not in fields:
-                    key = "json" if part == "json_body" else part
-                    out.append(doc.issue(("requests", req_name, key),
-                                         f"unknown placeholder {{{ph}}}; the providers' test cards have "
-                                         + ", ".join("{order.card." + f + "}" for f in sorted({"name", *fields}))))
+        steps = list(enumerate(request.steps)) if isinstance(request, Sequence) else [(None, request)]
+        captured = list(pay_captures) if req_name == "lookup" else []
+        for i, template in steps:
+            base = ("requests", req_name) if i is None else ("requests", req_name, "steps", i)
+            provider = getattr(template, "provider", None)
+            if provider is not None and provider not in spec.providers:
+                out.append(doc.issue((*base, "to"), f"{provider!r} is not a provider instance of this target "
+                                     f"({', '.join(spec.providers)})"))
+            for part in ("path", "json_body", "form", "headers"):
+                key = "json" if part == "json_body" else part
+                for ph in placeholders(getattr(template, part)):
+                    problem = None
+                    if ph.startswith(CARD_PREFIX) and ph != "order.card.name" and ph[len(CARD_PREFIX):] not in fields:
+                        problem = ("the providers' test cards have "
+                                   + ", ".join("{order.card." + f + "}" for f in sorted({"name", *fields})))
+                    elif ph.startswith(CREDENTIALS_PREFIX):
+                        _, inst, cred = ph.split(".")
+                        binding = spec.providers.get(inst)
+                        if binding is None:
+                            problem = f"{inst!r} is not a provider instance of this target"
+                        elif catalog.known_type(binding.type or inst) is None:
+                            names = {c.name for c in catalog.profile(binding.type or inst).credentials}
+                            if cred not in names:
+                                problem = f"{binding.type or inst} has no credential {cred!r}; it has {sorted(names)}"
+                    elif "." not in ph and ph not in captured:
+                        problem = ("no earlier step captures it" + (f"; captured so far: {', '.join(captured)}"
+                                                                     if captured else ""))
+                    if problem:
+                        out.append(doc.issue((*base, key), f"unknown placeholder {{{ph}}}; {problem}"))
+            captured.extend(getattr(template, "capture", {}))
+        if req_name == "pay":
+            pay_captures = captured
     return out
 
 

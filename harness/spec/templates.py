@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Mapping
 
-__all__ = ["ORDER_FIELDS", "CARD_PREFIX", "START_FIELDS", "placeholders", "render", "render_value",
+__all__ = ["ORDER_FIELDS", "CARD_PREFIX", "CREDENTIALS_PREFIX", "START_FIELDS", "placeholders", "render", "render_value",
            "unknown_placeholders"]
 
 _PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_.]*)\}(?!\})")
@@ -19,6 +19,9 @@ _PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_.]*)\}(?!\})")
 # those the provider profile's instruments declare (number, payment_method...);
 # checked against the target's providers when the target file is loaded.
 CARD_PREFIX = "order.card."
+# A provider instance's credential, for steps a customer's browser sends to a
+# provider (a publishable key): ``{credentials.cardpay.publishable_key}``.
+CREDENTIALS_PREFIX = "credentials."
 
 # What the workload knows about each order, for pay/lookup templates.
 ORDER_FIELDS = frozenset(
@@ -51,11 +54,15 @@ def placeholders(value: Any) -> Iterable[str]:
 
 
 def unknown_placeholders(value: Any, known: frozenset[str]) -> list[str]:
-    """Placeholders not in ``known``; with order fields, any ``order.card.<field>``
-    passes here (the loader checks the field against the providers' instruments)."""
-    cards = "order.card.name" in known
+    """Placeholders not in ``known``. With order fields (request templates), these
+    pass here and the loader checks them where it knows more: any
+    ``order.card.<field>`` (against the providers' instruments), a bare ``{name}``
+    (a value an earlier step captured) and ``credentials.<instance>.<name>``."""
+    request = "order.card.name" in known
     return sorted({p for p in placeholders(value)
-                   if p not in known and not (cards and p.startswith(CARD_PREFIX) and p.count(".") == 2)})
+                   if p not in known and not (request and (
+                       (p.startswith(CARD_PREFIX) and p.count(".") == 2) or "." not in p
+                       or (p.startswith(CREDENTIALS_PREFIX) and p.count(".") == 2)))})
 
 
 def _lookup(context: Mapping[str, Any], name: str) -> Any:

@@ -11,7 +11,7 @@ import math
 
 from ..core.provider import Result, info
 
-__all__ = ["stripe_error", "invalid", "not_found", "unauthorized", "status_error", "dumps",
+__all__ = ["stripe_error", "invalid", "not_found", "unauthorized", "publishable_refused", "status_error", "dumps",
            "RATE_LIMIT_MESSAGE"]
 
 _SEP = (",", ":")
@@ -83,6 +83,13 @@ def unauthorized(key: str | None) -> Result:
     res = stripe_error(401, "invalid_request_error", msg, saved=False)
     res.headers += b'WWW-Authenticate: Bearer realm="Stripe"\r\n'
     return res
+
+
+def publishable_refused() -> Result:
+    """A publishable key on a call only a secret key may make."""
+    return stripe_error(401, "invalid_request_error", "This API call cannot be made with a publishable API key."
+                        " Please use a secret API key. You can find a list of your API keys at"
+                        " https://dashboard.stripe.com/account/apikeys.", saved=False)
 
 
 def status_error(status: int, code: str | None = None, retry_after_s: float | None = None,

@@ -23,7 +23,7 @@ CREATE_PARAMS = frozenset(_COMMON | {
     "amount", "currency", "confirm", "metadata", "description", "payment_method_types",
     "automatic_payment_methods", "customer", "statement_descriptor", "statement_descriptor_suffix",
     "confirmation_method"})
-CONFIRM_PARAMS = frozenset(_COMMON)
+CONFIRM_PARAMS = frozenset(_COMMON | {"client_secret"})  # Stripe.js confirms with the publishable key and it
 CANCEL_PARAMS = frozenset({"cancellation_reason", "expand"})
 RETRIEVE_PARAMS = frozenset({"client_secret", "expand"})
 SEARCH_PARAMS = frozenset({"query", "limit", "page", "expand"})

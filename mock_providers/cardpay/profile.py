@@ -60,7 +60,10 @@ PROFILE = ProviderProfile(
     answers=ANSWERS,
     idempotency=IdempotencyCarrier(header="Idempotency-Key"),
     credentials=(Credential("api_key", "sk_test_paychaos_{token}",
-                            "secret key, sent as Authorization: Bearer (or Basic user name)", header="Authorization"),),
+                            "secret key, sent as Authorization: Bearer (or Basic user name)", header="Authorization"),
+                 Credential("publishable_key", "pk_test_paychaos_{token}",
+                            "publishable key of the customer's browser (Stripe.js): confirms or retrieves one "
+                            "PaymentIntent with its client_secret", header="Authorization")),
     order_ref_default="metadata[order_id]",
     instruments=INSTRUMENTS,
     integration=INTEGRATION,

@@ -13,7 +13,7 @@ import binascii
 
 from ..core.provider import Provider, Result
 from ..core.routing import Route
-from .errors import status_error, stripe_error, unauthorized
+from .errors import publishable_refused, status_error, stripe_error, unauthorized
 from .intents import IntentStore
 from .payment_intents import PaymentIntentsApi
 from .profile import PROFILE
@@ -24,11 +24,12 @@ __all__ = ["CardPay"]
 
 class CardPay(PaymentIntentsApi, RefundsApi, Provider):
     PROFILE = PROFILE
-    config_keys = ("api_keys",)
+    config_keys = ("api_keys", "publishable_keys")
 
     def __init__(self, **kwargs):
         self.store = IntentStore()
         self.api_keys: frozenset[str] | None = None  # None: any sk_test_ key
+        self.publishable_keys: frozenset[str] | None = None  # None: any pk_test_ key
         self._last_good_auth: bytes | None = None  # the hot path sees one key over and over
         super().__init__(**kwargs)
         self.ledger.objects = self.store.intents  # one dict for both: memory per request counts
@@ -51,10 +52,30 @@ class CardPay(PaymentIntentsApi, RefundsApi, Provider):
         key = _api_key(raw)
         if key is None:
             return unauthorized(None)
+        if key.startswith("pk_"):  # the customer's browser (Stripe.js): checked per call in authorize()
+            ok = key.startswith("pk_test_") if self.publishable_keys is None else key in self.publishable_keys
+            return None if ok else unauthorized(key)
         ok = key.startswith("sk_test_") if self.api_keys is None else key in self.api_keys
         if not ok:
             return unauthorized(key)
         self._last_good_auth = raw
+        return None
+
+    def authorize(self, req, route, params, args) -> Result | None:
+        """A publishable key confirms or retrieves only the intent whose client secret it shows, as Stripe.js does."""
+        raw = req.headers.get(b"authorization")
+        if raw is None or raw == self._last_good_auth or not (_api_key(raw) or "").startswith("pk_"):
+            return None
+        if route.endpoint not in ("payment_intents.confirm", "payment_intents.retrieve"):
+            return publishable_refused()
+        intent = self.store.get(args.get("id", ""))
+        secret = params.get("client_secret")
+        if intent is None or secret is None or secret != intent.client_secret:
+            return stripe_error(400 if secret is None else 404, "invalid_request_error",
+                                "A publishable key needs the PaymentIntent's client_secret"
+                                if secret is None else f"No such payment_intent: '{args.get('id')}'",
+                                "parameter_missing" if secret is None else "resource_missing",
+                                param="client_secret" if secret is None else "intent", saved=False)
         return None
 
     def error_result(self, status, code=None, retry_after_s=None, message=None) -> Result:
@@ -94,18 +115,27 @@ class CardPay(PaymentIntentsApi, RefundsApi, Provider):
         return None if intent is None else intent.order_ref
 
     def credentials_config(self, credentials: dict) -> dict:
-        return {"api_keys": [credentials["api_key"]]} if "api_key" in credentials else {}
+        out = {}
+        if "api_key" in credentials:
+            out["api_keys"] = [credentials["api_key"]]
+        if "publishable_key" in credentials:
+            out["publishable_keys"] = [credentials["publishable_key"]]
+        return out
 
     def configure(self, cfg: dict):
-        if "api_keys" not in cfg:
-            return list(cfg), lambda: None
-        keys = cfg.pop("api_keys")
-        if keys is not None and (not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys)):
-            raise ValueError(f"api_keys={keys!r} is invalid: it must be a list of key strings such as"
-                             " ['sk_test_abc'], or null to accept any sk_test_ key")
+        changes = {}
+        for name, prefix in (("api_keys", "sk_test_"), ("publishable_keys", "pk_test_")):
+            if name not in cfg:
+                continue
+            keys = cfg.pop(name)
+            if keys is not None and (not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys)):
+                raise ValueError(f"{name}={keys!r} is invalid: it must be a list of key strings such as"
+                                 f" ['{prefix}abc'], or null to accept any {prefix} key")
+            changes[name] = None if keys is None else frozenset(keys)
 
         def apply() -> None:
-            self.api_keys = None if keys is None else frozenset(keys)
+            for name, value in changes.items():
+                setattr(self, name, value)
             self._last_good_auth = None
 
         return list(cfg), apply

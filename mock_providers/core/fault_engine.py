@@ -6,8 +6,10 @@ instance-wide request sequence when the request carries no order reference.
 It does not depend on how concurrent orders interleave, so a run replays.
 
 With ``first_n`` the rate selects ORDERS (one draw per order): a selected
-order is faulted on its first ``first_n`` matching requests, then never.
-Requests without an order reference count as one anonymous order.
+order is faulted on its first ``first_n`` matching requests, then never. A
+request without an order reference counts by its idempotency key (the
+provider passes ``key:<key>`` as the unit), and one with neither as one
+anonymous order.
 """
 
 from __future__ import annotations

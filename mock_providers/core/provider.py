@@ -93,6 +93,11 @@ class Provider:
         """None to let the request in, else the refusal (nothing is saved)."""
         return None
 
+    def authorize(self, req: Request, route: Route, params: dict, args: dict) -> Result | None:
+        """After routing: may these credentials make this call? (e.g. a publishable
+        key only confirms the intent whose client secret it shows)."""
+        return None
+
     def error_result(self, status: int, code: str | None = None, retry_after_s: float | None = None,
                      message: str | None = None) -> Result:
         """The provider's real error answer for a bare HTTP status (faults)."""
@@ -162,7 +167,9 @@ class Provider:
             role = self._roles[route.endpoint]
         eff = _NO_EFFECT
         if self.faults.rules:
-            decision = self.faults.decide(req.method, path, order_ref, seq, role)
+            # Per order; a request without an order reference counts per idempotency key (one payment).
+            unit = order_ref if order_ref is not None else (None if key is None else "key:" + key)
+            decision = self.faults.decide(req.method, path, unit, seq, role)
             if decision is not None:
                 ex.fault = decision.journal()
                 eff = decision.effect
@@ -175,6 +182,9 @@ class Provider:
             return self._reply(ex, denied)
         if route is None:
             return self._reply(ex, self.not_found_result(req))
+        refused = self.authorize(req, route, params, args)
+        if refused is not None:
+            return self._reply(ex, refused)
         if key is not None and len(key) > MAX_IDEMPOTENCY_KEY:
             return self._reply(ex, self.invalid_key_result(key))
         if eff.delay_s:

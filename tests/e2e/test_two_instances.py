@@ -216,6 +216,6 @@ def test_charge_on_both_instances_is_a_double_charge(charge_both: SplitRun) -> N
         assert example["order_id"] in both
         why = example["why"]
         assert re.search(r"\bprimary:pi_\w+", why) and re.search(r"\bbackup:pi_\w+", why), why
-        assert "in 2 charges" in why, why
+        assert "(2 captures: " in why, why
         ledgers = {e["who"] for e in example["history"]["events"] if e["who"].endswith(" ledger")}
         assert ledgers == {"primary ledger", "backup ledger"}, example["history"]["events"]

@@ -106,7 +106,7 @@ def test_transient_failure_at_the_attempt_limit_is_not_a_violation() -> None:
 def test_double_charge_names_the_intents_and_money_at_risk() -> None:
     v = verdict("money.no_double_charge", history(GOOD_RETRY, "succeeded", charges=2))
     assert v.status == "fail" and v.money_at_risk == {"usd": 1000}
-    assert "in 2 charges (cardpay:pi_0, cardpay:pi_1)" in v.examples[0].why
+    assert "(2 captures: cardpay:pi_0, cardpay:pi_1)" in v.examples[0].why
 
 
 def test_orphan_capture_and_phantom_success() -> None:
@@ -270,3 +270,19 @@ def test_an_integration_error_stops_every_other_verdict() -> None:
     assert ok.status == "pass"
     (none,) = run_checks(["integration.api"], Evidence(), CTX)
     assert none.status == "skipped" and none.reason == "no request reached a provider"
+
+
+def test_amounts_the_service_decides() -> None:
+    """A service that prices the order itself: judged against what it was to charge."""
+    two = history(GOOD_RETRY, "succeeded", charges=2)  # 2 x 10.00 for an order of 10.00
+    priced = two.model_copy(update={"expected_amount": 2000})
+    assert verdict("money.no_double_charge", priced).status == "pass", "two captures that add up to its price"
+    wrong = history(GOOD_RETRY, "succeeded", charges=1).model_copy(update={"expected_amount": 500})
+    v = verdict("money.state_matches_ledger", wrong)
+    assert v.status == "fail" and v.examples[0].why == "captured 10.00 USD, expected 5.00 USD (1 capture)"
+    assert verdict("money.no_double_charge", wrong).status == "pass", "one capture is never a double charge"
+    unknown = two.model_copy(update={"expected_amount": None})
+    v = verdict("money.no_double_charge", unknown)
+    assert v.status == "fail" and "where one charge was 10.00 USD (2 captures:" in v.examples[0].why
+    assert verdict("money.state_matches_ledger", history(GOOD_RETRY, "succeeded", charges=1)
+                   .model_copy(update={"expected_amount": None})).status == "pass"

@@ -116,3 +116,76 @@ def test_a_pay_call_that_never_answered_keeps_every_attempt_in_the_call() -> Non
     calls = [TargetCall(order_id=o.id, kind="pay", t_start=0.0, t_end=30.0, status=None, error="no answer")]
     ev = build_evidence([o], calls, {"p": [_entry("p", 1, "ord_1", 40.0)]}, {"p": {"entries": [], "objects": []}}, [])
     assert ev.orders["ord_1"].attempts[0].phase == "in_call"
+
+
+def _pay(o: Order, body: dict, t: float = 0.0) -> TargetCall:
+    return TargetCall(order_id=o.id, kind="pay", t_start=t, t_end=t + 1.0, status=200, body=body, outcome="succeeded")
+
+
+def test_traffic_without_an_order_reference_is_tied_by_the_object_id_in_the_answer() -> None:
+    from harness.spec.target import Correlation
+
+    a, b = order(1), order(2)
+    calls = [_pay(a, {"clientSecret": "pi_A_secret_x"}), _pay(b, {"clientSecret": "pi_B_secret_y"})]
+    journal = [
+        _entry("c", 1, None, 0.1, key="ka", obj="pi_A"),  # create: its answer names the object
+        _entry("c", 2, None, 0.2, key="ka", status=None),  # a retry under the same key whose reply was lost
+        dict(_entry("c", 3, None, 0.3, key="kb", status=None), path="/v1/payment_intents/pi_B/confirm"),
+        _entry("c", 4, None, 0.4, key="kz", obj="pi_Z"),  # nobody's
+    ]
+    ledger = {"entries": [{"seq": 1, "t": 0.15, "kind": "charge", "amount": 1000, "currency": "usd",
+                           "object_id": "pi_A", "order_ref": None}], "objects": []}
+    corr = [Correlation.model_validate({"response": "clientSecret", "pattern": "^(pi_[A-Z]+)_secret"})]
+    ev = build_evidence([a, b], calls, {"c": journal}, {"c": ledger}, [], correlations={"c": corr})
+    assert [x.seq for x in ev.orders["ord_1"].attempts] == [1, 2], "by object id, then by the key chain"
+    assert [x.seq for x in ev.orders["ord_2"].attempts] == [3], "by the object id in the path"
+    assert ev.orders["ord_1"].captured == 1000
+    assert ev.unattributed_attempts == 1 and ev.unattributed_examples[0].seq == 4
+    assert ev.attribution["c"] == {"requests": 4, "unattributed": 1, "ledger": 1, "ledger_unattributed": 0}
+
+
+def test_the_services_own_reference_is_mapped_to_the_order() -> None:
+    from harness.spec.target import AmountFixed, Correlation
+
+    a = order(1)
+    calls = [_pay(a, {"order": {"code": "SHOP-77", "total": 1400}})]
+    journal = [_entry("c", 1, "SHOP-77", 0.1, obj="pi_1")]
+    ledger = {"entries": [{"seq": 1, "t": 0.15, "kind": "charge", "amount": 1400, "currency": "usd",
+                           "object_id": "pi_1", "order_ref": "SHOP-77"}], "objects": []}
+    corr = [Correlation.model_validate({"response": "order.code", "as": "reference"})]
+    ev = build_evidence([a], calls, {"c": journal}, {"c": ledger}, [], correlations={"c": corr},
+                        amount=AmountFixed(fixed=1400))
+    h = ev.orders["ord_1"]
+    assert len(h.attempts) == 1 and h.captured == 1400 and h.expected_amount == 1400
+    from harness.spec.target import AmountFromResponse
+
+    ev = build_evidence([a], calls, {"c": journal}, {"c": ledger}, [], correlations={"c": corr},
+                        amount=AmountFromResponse(from_response="order.total"))
+    assert ev.orders["ord_1"].expected_amount == 1400
+    ev = build_evidence([a], [], {"c": journal}, {"c": ledger}, [], amount=AmountFromResponse(from_response="x"))
+    assert ev.orders["ord_1"].expected_amount is None, "no answer said what it charged"
+
+
+def test_too_much_unattributed_traffic_stops_the_verdicts() -> None:
+    from harness.checks import CheckContext, run_checks
+    from harness.spec import load_contract, load_scenario, load_target
+
+    repo = Path(__file__).resolve().parents[2]
+    target = load_target(repo / "scenarios/targets/reference.yaml")
+    ctx = CheckContext(contract=load_contract(repo / "scenarios/contracts/reference.yaml"),
+                       scenario=load_scenario(repo / "scenarios/standard/card-declines.yaml", target.spec),
+                       target=target.spec)
+    a = order(1)
+    journal = [_entry("cardpay", i, None, 0.1 * i, key=f"k{i}", obj=f"pi_{i}") for i in range(1, 50)]
+    journal.append(_entry("cardpay", 50, "ord_1", 5.0, key="k50"))
+    ev = build_evidence([a], [_pay(a, {})], {"cardpay": journal}, {"cardpay": {"entries": [], "objects": []}}, [])
+    verdicts = {v.check: v for v in run_checks(list(ctx.scenario.checks), ev, ctx)}
+    gate = verdicts["attribution.coverage"]
+    assert gate.status == "error" and "cardpay: 49 of 50 requests (98%, more than 2%)" in gate.reason
+    assert "providers.cardpay.correlate" in gate.reason and "seq 1: POST /x" in gate.reason
+    assert verdicts["money.no_double_charge"].status == "skipped"
+    assert verdicts["money.no_double_charge"].reason.startswith("not judged: attribution.coverage")
+    fine = build_evidence([a], [_pay(a, {})], {"cardpay": journal[-1:]}, {"cardpay": {"entries": [], "objects": []}},
+                          [])
+    (ok,) = run_checks(["attribution.coverage"], fine, ctx)
+    assert ok.status == "pass" and ok.measured == "1 of 1 provider requests and ledger entries tied to orders"

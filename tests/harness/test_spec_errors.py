@@ -49,8 +49,8 @@ def test_the_good_scenario_loads(tmp_path: Path) -> None:
     s = load_scenario(write(tmp_path, GOOD_SCENARIO), load_target(TARGET).spec)
     assert s.faults[0].rule["rate"] == 0.5
     assert s.faults[0].at == 1.0 and s.faults[0].duration == 2.0
-    assert s.checks[:5] == ("integration.api", "money.no_double_charge", "money.no_orphan_capture",
-                            "money.state_matches_ledger", "money.all_final")
+    assert s.checks[:6] == ("integration.api", "attribution.coverage", "money.no_double_charge",
+                            "money.no_orphan_capture", "money.state_matches_ledger", "money.all_final")
     assert "retry.max_attempts" in s.checks
 
 

@@ -102,3 +102,30 @@ async def test_the_journal_marks_integration_mismatches_but_not_injected_faults(
             (True, "capture"), (True, None), (False, None)]
         assert {"method": "POST", "path": PI, "endpoint": "payment_intents.create", "role": "charge"} in \
             (await ctl.health())["routes"]
+
+
+async def test_first_n_counts_per_idempotency_key_when_there_is_no_order_reference() -> None:
+    async with ProviderHost(["cardpay"]) as host:
+        ctl, url = host.control("cardpay"), host.urls["cardpay"]
+        await ctl.add_fault({"kind": "status", "status": 503, "first_n": 1, "match": {"role": "charge"}})
+        bare = form(amount=1000, currency="usd", confirm="true", payment_method="pm_card_visa")
+        statuses = [(await request(url, PI, bare, {"Idempotency-Key": key}))[0] for key in ("a", "a", "b", "b")]
+        assert statuses == [503, 200, 503, 200], "each payment (key) gets its first attempt faulted"
+
+
+async def test_a_publishable_key_confirms_only_the_intent_whose_client_secret_it_shows() -> None:
+    async with ProviderHost(["cardpay"]) as host:
+        ctl, url = host.control("cardpay"), host.urls["cardpay"]
+        await ctl.configure(credentials={"api_key": "sk_test_shop", "publishable_key": "pk_test_shop"})
+        created = await request(url, PI, form(amount=1400, currency="usd"), {"Authorization": "Bearer sk_test_shop"})
+        intent = json.loads(created[2])
+        browser = {"Authorization": "Bearer pk_test_shop"}
+        confirm = f"{PI}/{intent['id']}/confirm"
+        wrong = await request(url, confirm, form(payment_method="pm_card_visa", client_secret="pi_x_secret_y"), browser)
+        assert wrong[0] == 404
+        assert (await request(url, PI, pay("o1"), browser))[0] == 401, "a browser key cannot create"
+        ok = await request(url, confirm, form(payment_method="pm_card_visa", client_secret=intent["client_secret"]),
+                           browser)
+        assert ok[0] == 200 and json.loads(ok[2])["status"] == "succeeded"
+        assert (await request(url, confirm, form(client_secret=intent["client_secret"]),
+                              {"Authorization": "Bearer pk_test_other"}))[0] == 401

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Mapping
 
 from ...errors import FaultBackendError
+from ... import watchdog
 from ..ports import free_loopback_port
 from .client import ToxiproxyClient
 
@@ -91,6 +92,7 @@ class ManagedServer:
                         env={**os.environ, "LOG_LEVEL": os.environ.get("LOG_LEVEL", "warn")},
                     )
                 self._finalizer = weakref.finalize(self, _kill_group, proc.pid, signal.SIGKILL)
+                watchdog.guard(proc.pid)  # stopped even if paychaos is SIGKILLed
             client = ToxiproxyClient(f"http://127.0.0.1:{port}", read_timeout=2.0)
             deadline = time.monotonic() + self.startup_timeout
             # ``stop`` may run meanwhile from another thread: watch the local ``proc``.
@@ -130,6 +132,8 @@ class ManagedServer:
                 except subprocess.TimeoutExpired:  # pragma: no cover - unkillable
                     pass
         # Reaped: the pid may be reused from now on, so the exit-time kill must go.
+        if proc.returncode is not None:
+            watchdog.release(proc.pid)
         if self._finalizer is not None:
             self._finalizer.detach()
             self._finalizer = None
