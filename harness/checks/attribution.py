@@ -37,8 +37,10 @@ def coverage(ev: Evidence, ctx: CheckContext) -> Verdict:
     unattributed = sum(s["unattributed"] + s["ledger_unattributed"] for s in ev.attribution.values())
     figures = {inst: dict(s) for inst, s in ev.attribution.items()}
     if not over:
+        inferred = sum(s.get("inferred", 0) for s in ev.attribution.values())
+        note = f" ({inferred} ledger entries only by amount and time)" if inferred else ""
         return passed(ctx, cid, f"{total - unattributed} of {total} provider requests and ledger entries tied to "
-                      "orders", judged=total, offenders=unattributed, figures=figures)
+                      f"orders{note}", judged=total, offenders=unattributed, figures=figures)
     examples = "; ".join(f"{a.provider} seq {a.seq}: {a.method} {a.path} (order ref {a.order_ref or 'none'}, key "
                          f"{(a.idempotency_key or 'none')[:32]})" for a in ev.unattributed_examples[:3])
     inst = next(iter(sorted(ev.attribution)))

@@ -234,12 +234,14 @@ def render_history(h: OrderHistory, exponents: dict[str, int] | None = None) -> 
                  **({"fault": a.fault["kind"]} if a.fault else {}),
                  **({"network_fault": a.network_fault} if a.network_fault else {}),
                  **({"retry_after_s": a.retry_after_s} if a.retry_after_s is not None else {}),
-                 **({"replayed": True} if a.replayed else {})}
+                 **({"replayed": True} if a.replayed else {}),
+                 **({"inferred": True} if a.inferred else {})}
                 for a in h.attempts
             ]
             + [
                 {"t": round(e.t - t0, 4), "who": f"{e.provider} ledger", "what": e.kind,
-                 "result": format_money(e.amount, e.currency, exponents), "object_id": e.object_id}
+                 "result": format_money(e.amount, e.currency, exponents), "object_id": e.object_id,
+                 **({"inferred": True} if e.inferred else {})}
                 for e in h.ledger
             ],
             key=lambda ev: ev["t"],

@@ -142,6 +142,7 @@ def _attribute(ev: Evidence, provider: str, entries: list[dict[str, Any]], ledge
             by_object.setdefault(obj["id"], by_ref[obj["order_ref"]])
 
     owner: dict[int, str] = {}  # attempt index -> order id
+    inferred: set[str] = set()  # objects tied by amount and time only
     for i, a in enumerate(attempts):
         oid = by_ref.get(a.order_ref or "") or by_object.get(a.object_id or "") or _object_in_path(a.path, by_object)
         if oid is not None:
@@ -162,8 +163,21 @@ def _attribute(ev: Evidence, provider: str, entries: list[dict[str, Any]], ledge
             if oid is not None:
                 owner[i] = oid
                 changed = True
+    # Last resort, marked inferred: a provider object nothing else ties to an order, whose charge has the
+    # amount one order was to charge and was made while that order's pay call was open (and only that one).
+    for raw in ledger.get("entries", []):
+        obj = raw.get("object_id")
+        if raw.get("kind") != "charge" or not obj or obj in by_object or by_ref.get(raw.get("order_ref") or ""):
+            continue
+        oid = _by_amount_and_time(ev, raw)
+        if oid is not None:
+            by_object[obj] = oid
+            inferred.add(obj)
+            for i, a in enumerate(attempts):
+                if i not in owner and (a.object_id == obj or _object_in_path(a.path, {obj: oid})):
+                    owner[i] = oid
     stats = ev.attribution.setdefault(provider, {"requests": 0, "unattributed": 0, "ledger": 0,
-                                                 "ledger_unattributed": 0})
+                                                 "ledger_unattributed": 0, "inferred": 0})
     stats["requests"] += len(attempts)
     for i, a in enumerate(attempts):
         oid = owner.get(i)
@@ -173,6 +187,8 @@ def _attribute(ev: Evidence, provider: str, entries: list[dict[str, Any]], ledge
             if len(ev.unattributed_examples) < 3:
                 ev.unattributed_examples.append(a)
             continue
+        if a.object_id in inferred or _object_in_path(a.path, dict.fromkeys(inferred, oid)):
+            a.inferred = True
         ev.orders[oid].attempts.append(a)
 
     for raw in ledger.get("entries", []):
@@ -183,7 +199,28 @@ def _attribute(ev: Evidence, provider: str, entries: list[dict[str, Any]], ledge
             ev.unattributed_ledger.append(entry)
             stats["ledger_unattributed"] += 1
         else:
+            if entry.object_id in inferred:
+                entry.inferred = True
+                stats["inferred"] += 1
             ev.orders[oid].ledger.append(entry)
+
+
+def _by_amount_and_time(ev: Evidence, raw: dict[str, Any]) -> str | None:
+    """The one order that was to charge this amount in this currency and whose pay
+    call was open when the charge was made; None when none or several fit."""
+    t, amount, currency = raw.get("t", 0.0), raw.get("amount"), raw.get("currency")
+    fits = []
+    for h in ev.orders.values():
+        if h.expected_amount != amount or h.order.currency != currency:
+            continue
+        for c in h.calls:
+            start, end = c.span
+            if c.kind == "pay" and start <= t <= (end if c.status is not None else float("inf")):
+                fits.append(h.order.id)
+                break
+        if len(fits) > 1:
+            return None
+    return fits[0] if len(fits) == 1 else None
 
 
 def _object_in_path(path: str, by_object: dict[str, str]) -> str | None:

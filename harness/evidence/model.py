@@ -81,6 +81,7 @@ class Attempt(_Model):
     network_fault: str | None = None  # a lossy network fault was on while it ran: its reply may never have arrived
     retry_hint: bool | None = None  # the provider said retry (True) or do not (False); None: it said nothing
     integration: bool = False  # refused as not understood (unknown endpoint/parameter, refused credentials), no fault
+    inferred: bool = False  # tied to its order only by amount and time (the last resort)
     error_param: str | None = None  # the parameter an error answer names
     # in_call: sent while the order's pay call was open (the service's own retries);
     # in_lookup: sent while a lookup call of the order was open (the service checking because it was asked);
@@ -112,6 +113,7 @@ class LedgerEntry(_Model):
     currency: str
     object_id: str | None = None  # the provider object the money moved for
     order_ref: str | None = None
+    inferred: bool = False  # tied to its order only by amount and time (the last resort)
     idempotency_key: str | None = None
 
 

@@ -18,7 +18,7 @@ def money(amounts: dict[str, int] | None, exponents: dict[str, int] | None = Non
 
 def event_line(ev: dict[str, Any]) -> str:
     extra = []
-    for key in ("class", "fault", "network_fault", "retry_after_s", "replayed", "object_id"):
+    for key in ("class", "fault", "network_fault", "retry_after_s", "replayed", "object_id", "inferred"):
         if ev.get(key) not in (None, "ok", False):
             extra.append(f"{key}={ev[key]}")
     if ev.get("key"):

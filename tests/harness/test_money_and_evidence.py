@@ -141,7 +141,8 @@ def test_traffic_without_an_order_reference_is_tied_by_the_object_id_in_the_answ
     assert [x.seq for x in ev.orders["ord_2"].attempts] == [3], "by the object id in the path"
     assert ev.orders["ord_1"].captured == 1000
     assert ev.unattributed_attempts == 1 and ev.unattributed_examples[0].seq == 4
-    assert ev.attribution["c"] == {"requests": 4, "unattributed": 1, "ledger": 1, "ledger_unattributed": 0}
+    assert ev.attribution["c"] == {"requests": 4, "unattributed": 1, "ledger": 1, "ledger_unattributed": 0,
+                                   "inferred": 0}
 
 
 def test_the_services_own_reference_is_mapped_to_the_order() -> None:
@@ -189,3 +190,18 @@ def test_too_much_unattributed_traffic_stops_the_verdicts() -> None:
                           [])
     (ok,) = run_checks(["attribution.coverage"], fine, ctx)
     assert ok.status == "pass" and ok.measured == "1 of 1 provider requests and ledger entries tied to orders"
+
+
+def test_the_last_resort_ties_by_amount_and_time_and_says_so() -> None:
+    a, b = order(1, amount=1200), order(2, amount=3400)
+    calls = [_pay(a, {}, t=0.0), _pay(b, {}, t=0.2)]  # both open at t=0.5: the amount decides
+    journal = [_entry("c", 1, None, 0.5, key="x", obj="pi_x")]
+    ledger = {"entries": [{"seq": 1, "t": 0.5, "kind": "charge", "amount": 3400, "currency": "usd",
+                           "object_id": "pi_x", "order_ref": None}], "objects": []}
+    ev = build_evidence([a, b], calls, {"c": journal}, {"c": ledger}, [])
+    h = ev.orders["ord_2"]
+    assert h.captured == 3400 and h.ledger[0].inferred and h.attempts[0].inferred
+    assert ev.attribution["c"]["inferred"] == 1 and ev.unattributed_attempts == 0
+    same = order(3, amount=3400)  # two orders of one amount open at that moment: nothing is inferred
+    ev = build_evidence([same, b], [_pay(same, {}, t=0.1), _pay(b, {}, t=0.2)], {"c": journal}, {"c": ledger}, [])
+    assert ev.unattributed_attempts == 1 and len(ev.unattributed_ledger) == 1
