@@ -6,7 +6,10 @@ STAMP := $(VENV)/.installed
 TOXIPROXY_VERSION := v2.5.0
 TOXIPROXY := tools/bin/toxiproxy-server
 
-.PHONY: demo test test-fast venv toxiproxy bench clean
+NODE_SHOP := examples/node_shop
+NODE_SHOP_STAMP := $(NODE_SHOP)/node_modules/.installed
+
+.PHONY: demo test test-fast venv toxiproxy node_shop bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +29,7 @@ demo: venv
 ## of the conformance suite is a visible skip (CI requires it).
 test: venv
 	-@$(MAKE) --no-print-directory toxiproxy
+	-@$(MAKE) --no-print-directory node_shop
 	$(BIN)/pytest
 
 ## Everything but the `slow` suites.
@@ -38,10 +42,17 @@ toxiproxy: $(TOXIPROXY)
 $(TOXIPROXY):
 	TOXIPROXY_VERSION=$(TOXIPROXY_VERSION) bash scripts/install-toxiproxy.sh
 
+## examples/node_shop's one dependency (stripe, as its package-lock.json pins it), from the npm registry.
+node_shop: $(NODE_SHOP_STAMP)
+
+$(NODE_SHOP_STAMP): $(NODE_SHOP)/package.json $(NODE_SHOP)/package-lock.json
+	npm ci --prefix $(NODE_SHOP) --no-audit --no-fund --loglevel=error
+	@touch $@
+
 bench: venv
 	$(BIN)/python bench/provider_throughput.py
 	$(BIN)/python bench/proxy_overhead.py
 
 clean:
-	rm -rf $(VENV) reports/* tools/bin .pytest_cache .hypothesis
+	rm -rf $(VENV) reports/* tools/bin .pytest_cache .hypothesis $(NODE_SHOP)/node_modules
 	@touch reports/.gitkeep

@@ -77,6 +77,14 @@ def max_attempts(ev: Evidence, ctx: CheckContext) -> Verdict:
                   judged=len(judged), figures=figures)
 
 
+def _resolved(h, attempt: Attempt) -> bool:
+    """An unknown outcome the service then learnt by asking the provider (a lookup
+    that answered): not given up, resolved."""
+    return attempt.klass == "unknown" and any(
+        a.role == "lookup" and a.klass == "ok" and a.t_start >= attempt.t_end and a.phase != "customer"
+        for a in h.attempts)
+
+
 @register("retry.transient", severity="major", clause="transient failures are retried")
 def transient(ev: Evidence, ctx: CheckContext) -> Verdict:
     cid = "retry.transient"
@@ -94,7 +102,7 @@ def transient(ev: Evidence, ctx: CheckContext) -> Verdict:
         last = h.in_call_charges[-1]
         n = len(h.in_call_charges)
         if last.klass != "ok" and r.is_transient(last.failure, last.retry_hint) and n < r.max_attempts \
-                and h.final != "succeeded":
+                and h.final != "succeeded" and not _resolved(h, last):
             hinted = " (the provider said retry)" if last.retry_hint else ""
             why = (f"attempt {n} got {last.label()} ({last.failure}, transient{hinted}) and the target gave up after {n} of "
                    f"{r.max_attempts} allowed attempts; final state {h.final}")

@@ -251,6 +251,7 @@ def _mark_network_losses(ev: Evidence, faults: list[FaultEvent]) -> None:
                     a.network_fault = name
                     if a.klass != "unknown":
                         a.klass, a.failure = "unknown", "dropped"
+                    a.retry_hint = None  # a hint in a reply that may never have arrived says nothing
                     break
 
 

@@ -286,3 +286,13 @@ def test_amounts_the_service_decides() -> None:
     assert v.status == "fail" and "where one charge was 10.00 USD (2 captures:" in v.examples[0].why
     assert verdict("money.state_matches_ledger", history(GOOD_RETRY, "succeeded", charges=1)
                    .model_copy(update={"expected_amount": None})).status == "pass"
+
+
+def test_an_unknown_outcome_resolved_by_a_lookup_is_not_giving_up() -> None:
+    lost = attempt(0.0, None, delivery="dropped")  # the reply never came: was it charged?
+    looked = attempt(0.5, 200).model_copy(update={"role": "lookup", "endpoint": "payment_intents.search"})
+    assert verdict("retry.transient", history([lost, looked], "declined")).status == "pass"
+    v = verdict("retry.transient", history([lost], "declined"))
+    assert v.status == "fail" and "gave up after 1 of 3" in v.examples[0].why
+    certain = attempt(0.0, 503)  # a 503 is certain: nothing ran, so a lookup resolves nothing
+    assert verdict("retry.transient", history([certain, looked], "failed")).status == "fail"
