@@ -81,6 +81,7 @@ _lock = threading.Lock()
 _proc: subprocess.Popen | None = None
 _guarded: dict[int, str] = {}  # pgid -> its leader's start time
 _warned = False
+_exit_hook = False
 
 
 def guard(pgid: int) -> None:
@@ -135,19 +136,23 @@ def _send(line: str) -> None:
                 data = "".join(f"+{g} {s}\n" for g, s in _guarded.items())
             else:
                 data = line
-            if data:
-                os.write(_proc.stdin.fileno(), data.encode())  # < PIPE_BUF: one atomic write
+            raw = data.encode()
+            while raw:  # one line is under PIPE_BUF (one atomic write); a replay may be longer
+                raw = raw[os.write(_proc.stdin.fileno(), raw):]
             return
         except OSError:  # it died (BrokenPipeError): start another one
             _drop()
 
 
 def _start() -> subprocess.Popen:
+    global _exit_hook
     proc = subprocess.Popen(
         [sys.executable, "-I", "-S", os.path.abspath(__file__), "--parent", str(os.getpid())],
         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,  # stderr inherited: it says what it had to stop
         cwd="/", close_fds=True, start_new_session=True, bufsize=0)
-    atexit.register(_close_at_exit)  # registering twice is harmless: the second call finds nothing
+    if not _exit_hook:
+        _exit_hook = True
+        atexit.register(_close_at_exit)
     return proc
 
 

@@ -116,10 +116,13 @@ def run_checks(check_ids: Sequence[str], evidence: Evidence, ctx: CheckContext) 
     """Run each check; one that raises becomes an ``error`` verdict, never a crash.
     Gate checks run first: when one errors, every other check is skipped with its reason."""
     gates = [c for c in check_ids if _registry[c].gate]
-    out = [_run_one(cid, evidence, ctx) for cid in gates]
-    stopped = [v for v in out if v.status == "error"]
+    out: list[Verdict] = []
+    stopped: list[Verdict] = []
     for cid in check_ids:
-        if cid in gates:
+        if cid in gates and not stopped:  # in order: the first gate that errors says why
+            out.append(_run_one(cid, evidence, ctx))
+            if out[-1].status == "error":
+                stopped.append(out[-1])
             continue
         if stopped:
             check = _registry[cid]

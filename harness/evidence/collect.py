@@ -134,7 +134,7 @@ def _attribute(ev: Evidence, provider: str, entries: list[dict[str, Any]], ledge
     for h in ev.orders.values():
         for corr in correlations:
             for call in h.calls:
-                value = corr.extract(call.body) if call.body is not None else None
+                value = corr.extract(call.body, call.refs) if call.body is not None or call.refs else None
                 if value:
                     (by_object if corr.as_ == "object_id" else by_ref).setdefault(value, h.order.id)
     for obj in ledger.get("objects", []):
@@ -144,7 +144,8 @@ def _attribute(ev: Evidence, provider: str, entries: list[dict[str, Any]], ledge
     owner: dict[int, str] = {}  # attempt index -> order id
     inferred: set[str] = set()  # objects tied by amount and time only
     for i, a in enumerate(attempts):
-        oid = by_ref.get(a.order_ref or "") or by_object.get(a.object_id or "") or _object_in_path(a.path, by_object)
+        oid = (by_ref.get(a.order_ref or "") or by_object.get(a.object_id or "") or by_ref.get(a.object_id or "")
+               or _object_in_path(a.path, by_object))
         if oid is not None:
             owner[i] = oid
     # The chains: one key is one payment; one provider object is one payment.
@@ -181,6 +182,9 @@ def _attribute(ev: Evidence, provider: str, entries: list[dict[str, Any]], ledge
     stats["requests"] += len(attempts)
     for i, a in enumerate(attempts):
         oid = owner.get(i)
+        if oid is None and a.integration:  # not understood: integration.api reports it, not attribution
+            stats["requests"] -= 1
+            continue
         if oid is None:
             ev.unattributed_attempts += 1
             stats["unattributed"] += 1

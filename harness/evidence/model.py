@@ -39,6 +39,7 @@ class TargetCall(_Model):
     error: str | None = None  # "timeout after 30s", "connection refused", ...
     outcome: str | None = None  # succeeded | declined | failed | pending | None (unreadable)
     steps: list[dict[str, Any]] = Field(default_factory=list)  # a multi-step call: every step, in order
+    refs: dict[str, Any] = Field(default_factory=dict)  # captured values a correlation names (ties traffic to it)
 
     @property
     def elapsed(self) -> float:

@@ -212,6 +212,12 @@ def _card_placeholders(doc: Document, spec: Target, fields: set[str]) -> list[Sp
             captured.extend(getattr(template, "capture", {}))
         if req_name == "pay":
             pay_captures = captured
+    for inst, binding in spec.providers.items():
+        for i, corr in enumerate(binding.correlate):
+            if corr.capture is not None and corr.capture not in pay_captures:
+                out.append(doc.issue(("providers", inst, "correlate", i, "capture"),
+                                     f"no step of requests.pay captures {corr.capture!r}"
+                                     + (f"; it captures {', '.join(pay_captures)}" if pay_captures else "")))
     return out
 
 

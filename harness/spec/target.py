@@ -362,21 +362,29 @@ class Correlation(Strict):
     service's own order code, which it sends to the provider as the order
     reference) maps that reference to the order."""
 
-    response: str = Field(min_length=1, description="dotted path in the answer, e.g. clientSecret")
+    response: str | None = Field(None, min_length=1, description="dotted path in the answer, e.g. clientSecret")
+    capture: str | None = Field(None, min_length=1, description="or a value a step of the pay sequence captured "
+                                "(e.g. the PaymentMethod the customer's browser created)")
     pattern: str | None = Field(None, description="regular expression; group 1 (or the whole match) is the value")
     as_: Literal["object_id", "reference"] = Field("object_id", alias="as")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "Correlation":
+        if (self.response is None) == (self.capture is None):
+            raise ValueError("give exactly one of response (a path in the answer) or capture (a captured value)")
+        return self
 
     @field_validator("pattern")
     @classmethod
     def _pattern(cls, v: str | None) -> str | None:
         return _regex(v)
 
-    def extract(self, body: Any) -> str | None:
+    def extract(self, body: Any, refs: dict[str, Any] | None = None) -> str | None:
         import re
 
         from harness.spec.paths import read_path
 
-        value = read_path(body, self.response)
+        value = (refs or {}).get(self.capture) if self.capture is not None else read_path(body, self.response)
         if value is None or isinstance(value, (dict, list)):
             return None
         text = str(value)

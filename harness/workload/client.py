@@ -71,6 +71,8 @@ class TargetClient:
         self._connector: aiohttp.TCPConnector | None = None
         self._session: aiohttp.ClientSession | None = None
         self._jars: dict[str, aiohttp.ClientSession] = {}  # order id -> its session (cookies) in a sequence
+        # Captured values correlations name are kept with the call (the rest, secrets included, are not).
+        self._ref_names = {c.capture for b in target.providers.values() for c in b.correlate if c.capture}
         self._captured: dict[str, dict[str, Any]] = {}  # order id -> values its steps captured
 
     async def __aenter__(self) -> "TargetClient":
@@ -108,7 +110,12 @@ class TargetClient:
         body, text = _decode(sent.raw)
         outcome = read_outcome(self._target.response, sent.status, body) if sent.status is not None else None
         return TargetCall(order_id=order.id, kind=kind, t_start=sent.t_start, t_end=sent.t_end, status=sent.status,
-                          body=body, text=text, error=sent.error, outcome=outcome, steps=steps or [])
+                          body=body, text=text, error=sent.error, outcome=outcome, steps=steps or [],
+                          refs=self._refs(order))
+
+    def _refs(self, order: Order) -> dict[str, Any]:
+        captured = self._captured.get(order.id, {})
+        return {k: captured[k] for k in self._ref_names if k in captured}
 
     async def _sequence(self, kind: str, seq: Sequence, order: Order) -> TargetCall:
         session = self._jars.get(order.id)
@@ -149,7 +156,8 @@ class TargetClient:
     def _failed_before_paying(self, order: Order, kind: str, sent: _Sent, records: list[dict]) -> TargetCall:
         body, text = _decode(sent.raw)
         return TargetCall(order_id=order.id, kind=kind, t_start=records[0]["t_start"], t_end=sent.t_end,
-                          status=None, body=body, text=text, error=sent.error, outcome=None, steps=records)
+                          status=None, body=body, text=text, error=sent.error, outcome=None, steps=records,
+                          refs=self._refs(order))
 
     async def _send(self, session: aiohttp.ClientSession, template: RequestTemplate, base: str,
                     ctx: dict[str, Any], customer: bool = False) -> _Sent:

@@ -56,6 +56,7 @@ PROFILE = ProviderProfile(
         "payment_intents.search": "lookup",
         "payment_intents.cancel": "cancel",
         "refunds.create": "refund",
+        "payment_methods.create": "token",
     }),
     answers=ANSWERS,
     idempotency=IdempotencyCarrier(header="Idempotency-Key"),

@@ -16,13 +16,14 @@ from ..core.routing import Route
 from .errors import publishable_refused, status_error, stripe_error, unauthorized
 from .intents import IntentStore
 from .payment_intents import PaymentIntentsApi
+from .payment_methods import PaymentMethodsApi
 from .profile import PROFILE
 from .refunds import RefundsApi
 
 __all__ = ["CardPay"]
 
 
-class CardPay(PaymentIntentsApi, RefundsApi, Provider):
+class CardPay(PaymentIntentsApi, PaymentMethodsApi, RefundsApi, Provider):
     PROFILE = PROFILE
     config_keys = ("api_keys", "publishable_keys")
 
@@ -42,6 +43,7 @@ class CardPay(PaymentIntentsApi, RefundsApi, Provider):
             Route("POST", "/v1/payment_intents/{id}/confirm", "payment_intents.confirm", self.pi_confirm),
             Route("POST", "/v1/payment_intents/{id}/cancel", "payment_intents.cancel", self.pi_cancel),
             Route("POST", "/v1/refunds", "refunds.create", self.refund_create),
+            Route("POST", "/v1/payment_methods", "payment_methods.create", self.pm_create),
         ]
 
     # -- provider hooks -------------------------------------------------------
@@ -66,6 +68,8 @@ class CardPay(PaymentIntentsApi, RefundsApi, Provider):
         raw = req.headers.get(b"authorization")
         if raw is None or raw == self._last_good_auth or not (_api_key(raw) or "").startswith("pk_"):
             return None
+        if route.endpoint == "payment_methods.create":
+            return None  # tokenizing a card is what a publishable key is for
         if route.endpoint not in ("payment_intents.confirm", "payment_intents.retrieve"):
             return publishable_refused()
         intent = self.store.get(args.get("id", ""))
@@ -110,6 +114,8 @@ class CardPay(PaymentIntentsApi, RefundsApi, Provider):
             return params.get(self.order_ref_field)
         if endpoint == "payment_intents.search":
             return self.search_order_ref(params)
+        if endpoint == "payment_methods.create":
+            return None
         ident = args.get("id") if endpoint != "refunds.create" else params.get("payment_intent")
         intent = self.store.get(ident) if ident else None
         return None if intent is None else intent.order_ref

@@ -14,6 +14,7 @@ import bisect
 import hashlib
 import json
 import os
+import re
 import time
 from collections import deque
 from datetime import datetime, timezone
@@ -70,15 +71,43 @@ def redact_header(name: str, value: str, secret: frozenset[str] | set[str] = _SE
     return f"{scheme} {prefix}****".strip()
 
 
+# A card number anywhere (a description, a free-text field, a header): 13-19 digits,
+# optionally grouped by spaces or dashes, that pass the Luhn check.
+_CARDLIKE = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def mask_cards(text: str) -> str:
+    """Every Luhn-valid card-length digit run in ``text`` keeps its last 4 digits."""
+    def one(m: re.Match) -> str:
+        digits = re.sub(r"[ -]", "", m.group(0))
+        return "*" * (len(digits) - 4) + digits[-4:] if _luhn(digits) else m.group(0)
+
+    return _CARDLIKE.sub(one, text)
+
+
 def _masked(params: dict) -> dict:
-    for k in params:
+    out = {}
+    for k, v in params.items():
         if "number" in k or "cvc" in k:
-            return {k: mask_param(k, v) for k, v in params.items()}
-    return dict(params)
+            v = mask_param(k, v)
+        elif isinstance(v, str) and len(v) >= 13:
+            v = mask_cards(v)
+        out[k] = v
+    return out
 
 
 def _headers(raw: dict, secret: frozenset[str] | set[str] = _SECRET_HEADERS) -> dict:
-    out = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw.items()}
+    out = {k.decode("latin-1"): mask_cards(v.decode("latin-1")) for k, v in raw.items()}
     for name in secret.intersection(out):
         out[name] = redact_header(name, out[name], secret)
     return out

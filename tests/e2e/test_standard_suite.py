@@ -26,8 +26,10 @@ def test_the_whole_standard_suite_passes_and_writes_every_report(run_paychaos) -
     for s in j["scenarios"]:
         assert s["status"] == "passed"
         assert s["faults"] and all(f["t_on"] is not None for f in s["faults"]), "faults were applied, with timestamps"
-        # money is checked on every run, and decided (never silently skipped) where money moved
-        assert s["verdicts"][0]["check"].startswith("money.")
+        # the gates first (the evidence can be trusted), then money, on every run
+        checks = [v["check"] for v in s["verdicts"]]
+        assert checks[:3] == ["integration.api", "attribution.coverage", "money.no_double_charge"], checks
+        assert {v["status"] for v in s["verdicts"][:2]} == {"pass"}
         hits = s["summary"]["faults_fired"] + s["summary"]["network_affected"]
         assert hits > 0, f"{s['name']}: the faults hit nothing"
     assert (run.report_dir / "junit.xml").read_text().count("<testcase") >= 20
