@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from mock_providers.core.luhn import luhn_ok
+
 __all__ = ["PanFinding", "luhn_ok", "find_pans", "scan_file", "scan_paths", "mask", "main"]
 
 _PAN = re.compile(rb"""
@@ -49,17 +51,6 @@ _PAN = re.compile(rb"""
 # "seed": N · <property name="seed" value="N" · seed `N` · --seed N · seed=N
 _SEED_BEFORE = re.compile(rb"seed[^0-9A-Za-z\n]{0,4}(?:value[^0-9A-Za-z\n]{0,3})?\Z", re.IGNORECASE)
 _EPOCH_S = range(1_000_000_000, 2_100_000_000)  # 2001-09-09 .. 2036-07-18
-
-
-def luhn_ok(digits: str) -> bool:
-    """The Luhn (mod 10) check every card number passes."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
 
 
 def mask(text: str) -> str:

@@ -20,6 +20,8 @@ from collections import deque
 from datetime import datetime, timezone
 from itertools import islice
 
+from .luhn import luhn_ok
+
 __all__ = ["Exchange", "Journal", "mask_param", "redact_header", "iso_wall"]
 
 # Response info tuple layout (see Exchange.response).
@@ -76,21 +78,11 @@ def redact_header(name: str, value: str, secret: frozenset[str] | set[str] = _SE
 _CARDLIKE = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
 
 
-def _luhn(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
 def mask_cards(text: str) -> str:
     """Every Luhn-valid card-length digit run in ``text`` keeps its last 4 digits."""
     def one(m: re.Match) -> str:
         digits = re.sub(r"[ -]", "", m.group(0))
-        return "*" * (len(digits) - 4) + digits[-4:] if _luhn(digits) else m.group(0)
+        return "*" * (len(digits) - 4) + digits[-4:] if luhn_ok(digits) else m.group(0)
 
     return _CARDLIKE.sub(one, text)
 
