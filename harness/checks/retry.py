@@ -98,9 +98,15 @@ def transient(ev: Evidence, ctx: CheckContext) -> Verdict:
     if not judged:
         return skipped(ctx, cid, "no payment met a transient failure (the faults hit nothing)", clause=clause)
     offenders = []
+    uncertain = 0
     for h in judged:
         last = h.in_call_charges[-1]
         n = len(h.in_call_charges)
+        if last.network_fault and last.klass == "unknown":
+            # A lossy network fault was on: what reached the service is unknown (it may have got the real
+            # answer, a decline), so "it gave up" cannot be concluded from this attempt.
+            uncertain += 1
+            continue
         if last.klass != "ok" and r.is_transient(last.failure, last.retry_hint) and n < r.max_attempts \
                 and h.final != "succeeded" and not _resolved(h, last):
             hinted = " (the provider said retry)" if last.retry_hint else ""
@@ -110,7 +116,8 @@ def transient(ev: Evidence, ctx: CheckContext) -> Verdict:
     if offenders:
         return failed(ctx, cid, f"{len(offenders)} of {len(judged)} payments with a transient failure were not retried",
                       clause=clause, judged=len(judged), offenders=len(offenders), examples=pick_examples(offenders, exponents=ev.exponents))
-    return passed(ctx, cid, f"{len(judged)} payments met transient failures; each was retried or resolved",
+    note = f" ({uncertain} whose last reply a network fault may have cut were not judged)" if uncertain else ""
+    return passed(ctx, cid, f"{len(judged)} payments met transient failures; each was retried or resolved{note}",
                   clause=clause, judged=len(judged))
 
 

@@ -296,3 +296,12 @@ def test_an_unknown_outcome_resolved_by_a_lookup_is_not_giving_up() -> None:
     assert v.status == "fail" and "gave up after 1 of 3" in v.examples[0].why
     certain = attempt(0.0, 503)  # a 503 is certain: nothing ran, so a lookup resolves nothing
     assert verdict("retry.transient", history([certain, looked], "failed")).status == "fail"
+
+
+def test_giving_up_is_not_concluded_from_a_reply_a_network_fault_may_have_cut() -> None:
+    cut = attempt(0.0, 402, decline="insufficient_funds").model_copy(
+        update={"klass": "unknown", "failure": "dropped", "network_fault": "resets"})
+    v = verdict("retry.transient", history([cut], "declined"))
+    assert v.status == "pass" and "1 whose last reply a network fault may have cut were not judged" in v.measured
+    plain = attempt(0.0, None, delivery="dropped")
+    assert verdict("retry.transient", history([plain], "declined")).status == "fail", "a drop the provider saw"
