@@ -75,7 +75,7 @@ def redact_header(name: str, value: str, secret: frozenset[str] | set[str] = _SE
 
 # A card number anywhere (a description, a free-text field, a header): 13-19 digits,
 # optionally grouped by spaces or dashes, that pass the Luhn check.
-_CARDLIKE = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
+_CARDLIKE = re.compile(r"(?<![0-9A-Za-z_])\d(?:[ -]?\d){12,18}(?![0-9A-Za-z_])")  # not inside an id
 
 
 def mask_cards(text: str) -> str:
