@@ -20,17 +20,12 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
-from functools import cached_property
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.e2e.suites import (NO_LATE_CHARGE, NO_LATE_REQUEST, NO_NEVER_RETRY_FAILURE, NO_RETRY_AFTER_PROMISE, PASS,
+                              REPO, SCENARIOS, SuiteRun, run_suite)
 SHOP = REPO / "examples" / "node_shop"
-STANDARD = REPO / "scenarios" / "standard"
 TARGET = REPO / "scenarios" / "targets" / "node_shop.yaml"
 CONTRACT = REPO / "scenarios" / "contracts" / "node_shop.yaml"
 
@@ -55,19 +50,10 @@ def _node_shop_installed() -> None:
         pytest.skip(problem)
 
 SEEDS = (1, 2, 3)
-SCENARIOS = ("card-declines", "card-timeouts", "lost-reply", "network-flaky", "rate-limited", "slow-provider")
 
 # -- what each check must say --------------------------------------------------------------------------
 # "pass", or "skipped: <a fragment of the true reason>"; a tuple where either is right and which one
 # depends on timing, not on the seed (said where it is used).
-PASS = "pass"
-NO_RETRY_AFTER_PROMISE = "skipped: the contract does not promise to honour Retry-After"
-NO_NEVER_RETRY_FAILURE = "skipped: no payment met a failure that is never retried"
-NO_LATE_CHARGE = "skipped: no payment attempt was sent after the service answered"
-NO_LATE_REQUEST = "skipped: no provider request was sent after the service answered"
-# A pending order's reconciler lookups run after the answer unless a harness lookup call happens to be
-# open at that moment (then they count as answering it): whether any request falls "after the answer"
-# is a matter of milliseconds. When some do, they must be within the documented bound.
 LATE_LOOKUPS = (PASS, NO_LATE_REQUEST)
 
 ALWAYS = {
@@ -145,52 +131,17 @@ def expected(seed: int, scenario: str) -> dict[str, str | tuple[str, ...]]:
     return {**EXPECTED[scenario], **BY_SEED.get((seed, scenario), {})}
 
 
-@dataclass
-class SuiteRun:
-    seed: int
-    code: int
-    stdout: str
-    stderr: str
-    report_dir: Path
-
-    def __str__(self) -> str:  # shown by failed asserts
-        return f"seed {self.seed}: exit {self.code}\n--- stdout\n{self.stdout[-6000:]}\n--- stderr\n{self.stderr[-3000:]}"
-
-    @cached_property
-    def journal(self) -> dict:
-        return json.loads((self.report_dir / "journal.json").read_text())
-
-    @cached_property
-    def scenarios(self) -> dict[str, dict]:
-        return {s["name"]: s for s in self.journal["scenarios"]}
-
-    def verdicts(self, scenario: str) -> dict[str, dict]:
-        return {v["check"]: v for v in self.scenarios[scenario]["verdicts"]}
-
-    def evidence(self, scenario: str) -> dict:
-        return json.loads((self.report_dir / "runs" / scenario / "evidence.json").read_text())
-
-    def ready_line(self, scenario: str) -> dict:
-        """The shop's start-up log line (its effective SDK settings)."""
-        for line in (self.report_dir / "runs" / scenario / "target.log").read_text().splitlines():
-            if line.startswith("{") and '"event":"ready"' in line:
-                return json.loads(line)
-        raise AssertionError(f"no ready line in {scenario}'s target.log")
-
-
 @pytest.fixture(scope="module", params=SEEDS, ids=lambda s: f"seed{s}")
 def run(request, tmp_path_factory) -> SuiteRun:
-    seed = request.param
-    report_dir = tmp_path_factory.mktemp(f"node-shop-{seed}")
-    cmd = [sys.executable, "-m", "harness.cli", "run", str(STANDARD), "--target", str(TARGET),
-           "--contract", str(CONTRACT), "--seed", str(seed), "--report-dir", str(report_dir), "--quiet"]
-    proc = subprocess.run(cmd, cwd=REPO, env=dict(os.environ), capture_output=True, text=True, timeout=280)
-    return SuiteRun(seed, proc.returncode, proc.stdout, proc.stderr, report_dir)
+    return run_suite(tmp_path_factory.mktemp(f"node-shop-{request.param}"), request.param, TARGET, CONTRACT)
 
 
-def _statuses(run: SuiteRun, scenario: str) -> dict[str, str]:
-    return {c: f"{v['status']}: {v.get('measured') or v.get('reason') or ''}" for c, v in
-            run.verdicts(scenario).items()}
+def ready_line(run: SuiteRun, scenario: str) -> dict:
+    """The shop's start-up log line (its effective SDK settings)."""
+    for line in (run.run_dir(scenario) / "target.log").read_text().splitlines():
+        if line.startswith("{") and '"event":"ready"' in line:
+            return json.loads(line)
+    raise AssertionError(f"no ready line in {scenario}'s target.log")
 
 
 # -- the contract holds ---------------------------------------------------------------------------------
@@ -200,35 +151,14 @@ def test_the_standard_suite_passes(run: SuiteRun) -> None:
     assert run.code == 0, run
     assert set(run.scenarios) == set(SCENARIOS), run
     for name, scenario in run.scenarios.items():
-        assert scenario["status"] == "passed", (name, _statuses(run, name))
+        assert scenario["status"] == "passed", (name, run.statuses(name))
         assert scenario["target"]["command"][:2] == ["node", "examples/node_shop/server.js"]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_every_check_says_what_it_should(run: SuiteRun, scenario: str) -> None:
-    verdicts = run.verdicts(scenario)
-    wrong = {}
-    for check, want in expected(run.seed, scenario).items():
-        v = verdicts.get(check)
-        if v is None:
-            wrong[check] = ("missing", want)
-            continue
-        allowed = want if isinstance(want, tuple) else (want,)
-        if not any(_matches(v, w) for w in allowed):
-            wrong[check] = (f"{v['status']}: {v.get('measured') or v.get('reason')}", want)
-    for check, v in verdicts.items():
-        if check not in EXPECTED[scenario] and v["status"] in ("fail", "error"):
-            wrong[check] = (f"{v['status']}: {v.get('measured') or v.get('reason')}", "not a failure")
+    wrong = run.wrong_verdicts(scenario, expected(run.seed, scenario))
     assert not wrong, (run.seed, scenario, wrong)
-
-
-def _matches(verdict: dict, want: str) -> bool:
-    status, _, reason = want.partition(": ")
-    if verdict["status"] != status:
-        return False
-    if status == "pass":
-        return (verdict.get("judged") or 0) > 0 or verdict["check"].startswith("money.")
-    return reason in (verdict.get("reason") or "")
 
 
 # -- the stories happened, and the numbers are the SDK's -----------------------------------------------
@@ -241,7 +171,7 @@ def test_the_contract_documents_the_installed_sdk(run: SuiteRun) -> None:
     contract = YAML(typ="safe").load(CONTRACT.read_text())
     lock = json.loads((SHOP / "package-lock.json").read_text())
     for scenario in SCENARIOS:
-        ready = run.ready_line(scenario)
+        ready = ready_line(run, scenario)
         assert ready["sdk_version"] == lock["packages"]["node_modules/stripe"]["version"] == "23.1.0"
         assert ready["max_network_retries"] + 1 == contract["retry"]["max_attempts"] == 3
         assert ready["initial_retry_delay_s"] * 1000 == contract["retry"]["backoff"]["initial_ms"] == 500

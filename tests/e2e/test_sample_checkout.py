@@ -35,38 +35,25 @@ statuses are allowed and the table says why; everywhere else one status.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from collections import Counter
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.suites import (NO_ERROR_ANSWER, NO_LATE_CHARGE, NO_LATE_REQUEST, NO_NEVER_RETRY_FAILURE,
+                              NO_RETRY_AFTER_PROMISE, PASS, REPO, SCENARIOS, STANDARD, SuiteRun, run_suite)
 from tests.fixtures.sample_checkout import AMOUNT, CURRENCY, MAX_NETWORK_RETRIES, RECONCILE_DELAYS_S, SDK_TIMEOUT_S
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[2]
-STANDARD = REPO / "scenarios" / "standard"
 SUITE = REPO / "tests" / "fixtures" / "sample_suite"
 SEEDS = (7, 13)
 BUG_SEED = 7
-SCENARIOS = ("card-declines", "card-timeouts", "lost-reply", "network-flaky", "rate-limited", "slow-provider")
 
 # -- what each check must say --------------------------------------------------------------------------
 # "pass" (judged > 0, or a money check), or "skipped: <a fragment of the true reason>"; a tuple where
 # either is right, only where the draws decide (see the module docstring; said why where it is used).
-PASS = "pass"
-NO_RETRY_AFTER_PROMISE = "skipped: the contract does not promise to honour Retry-After"
-NO_NEVER_RETRY_FAILURE = "skipped: no payment met a failure that is never retried"
-NO_ERROR_ANSWER = "skipped: no payment was declined or failed"
-NO_LATE_CHARGE = "skipped: no payment attempt was sent after the service answered"
-NO_LATE_REQUEST = "skipped: no provider request was sent after the service answered"
-
 GATES = {"integration.api": PASS, "attribution.coverage": PASS}
 MONEY = {
     "money.no_double_charge": PASS,
@@ -149,63 +136,10 @@ EXERCISED = ("integration.api", "attribution.coverage", "money.no_double_charge"
              "degradation.max_response_ms", "reconcile.replay", "reconcile.max_requests")
 
 
-@dataclass
-class SuiteRun:
-    seed: int
-    code: int
-    stdout: str
-    stderr: str
-    report_dir: Path
-
-    def __str__(self) -> str:  # shown by failed asserts
-        return (f"seed {self.seed}: exit {self.code}\n--- stdout\n{self.stdout[-6000:]}\n"
-                f"--- stderr\n{self.stderr[-3000:]}")
-
-    @cached_property
-    def journal(self) -> dict:
-        return json.loads((self.report_dir / "journal.json").read_text())
-
-    @cached_property
-    def scenarios(self) -> dict[str, dict]:
-        return {s["name"]: s for s in self.journal["scenarios"]}
-
-    def verdicts(self, scenario: str) -> dict[str, dict]:
-        return {v["check"]: v for v in self.scenarios[scenario]["verdicts"]}
-
-    def failing(self, scenario: str) -> dict[str, str]:
-        return {c: v.get("measured") or v.get("reason") for c, v in self.verdicts(scenario).items()
-                if v["status"] in ("fail", "error")}
-
-    def evidence(self, scenario: str) -> dict:
-        return json.loads((self.report_dir / "runs" / scenario / "evidence.json").read_text())
-
-    def provider_journal(self, scenario: str) -> list[dict]:
-        return _jsonl(self.report_dir / "runs" / scenario / "evidence" / "journal-cardpay.jsonl")
-
-    def ledger(self, scenario: str) -> dict:
-        return json.loads((self.report_dir / "runs" / scenario / "evidence" / "ledger-cardpay.json").read_text())
-
-    def calls(self, scenario: str) -> list[dict]:
-        return _jsonl(self.report_dir / "runs" / scenario / "evidence" / "calls.jsonl")
-
-    def orders(self, scenario: str) -> list[dict]:
-        return _jsonl(self.report_dir / "runs" / scenario / "evidence" / "orders.jsonl")
-
-
-def _jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
 def run_sample(report_dir: Path, seed: int, *scenarios: Path, bug: str | None = None) -> SuiteRun:
-    env = dict(os.environ)
-    env.pop("SAMPLE_BUG", None)
-    if bug is not None:
-        env["SAMPLE_BUG"] = bug  # the target inherits paychaos's environment
-    cmd = [sys.executable, "-m", "harness.cli", "run", *(str(s) for s in scenarios or (STANDARD,)),
-           "--target", str(SUITE / "target.yaml"), "--contract", str(SUITE / "contract.yaml"),
-           "--seed", str(seed), "--report-dir", str(report_dir), "--quiet"]
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=280)
-    return SuiteRun(seed, proc.returncode, proc.stdout, proc.stderr, report_dir)
+    # the target inherits paychaos's environment: the bug reaches it that way
+    return run_suite(report_dir, seed, SUITE / "target.yaml", SUITE / "contract.yaml", *scenarios,
+                     env={"SAMPLE_BUG": bug})
 
 
 @pytest.fixture(scope="module", params=SEEDS, ids=lambda s: f"seed{s}")
@@ -219,20 +153,6 @@ def double_charge(tmp_path_factory) -> SuiteRun:
                       bug="double-charge")
 
 
-def _statuses(run: SuiteRun, scenario: str) -> dict[str, str]:
-    return {c: f"{v['status']}: {v.get('measured') or v.get('reason') or ''}" for c, v in
-            run.verdicts(scenario).items()}
-
-
-def _matches(verdict: dict, want: str) -> bool:
-    status, _, reason = want.partition(": ")
-    if verdict["status"] != status:
-        return False
-    if status == "pass":
-        return (verdict.get("judged") or 0) > 0 or verdict["check"].startswith("money.")
-    return reason in (verdict.get("reason") or "")
-
-
 # -- the correct service passes the standard suite ------------------------------------------------------
 
 
@@ -240,26 +160,14 @@ def test_the_standard_suite_passes(run: SuiteRun) -> None:
     assert run.code == 0, run
     assert set(run.scenarios) == set(SCENARIOS), run
     for name, scenario in run.scenarios.items():
-        assert scenario["status"] == "passed", (name, _statuses(run, name))
+        assert scenario["status"] == "passed", (name, run.statuses(name))
         assert not run.failing(name), (name, run.failing(name))
         assert scenario["target"]["command"][1:3] == ["-m", "tests.fixtures.sample_checkout"]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_every_check_says_what_it_should(run: SuiteRun, scenario: str) -> None:
-    verdicts = run.verdicts(scenario)
-    wrong = {}
-    for check, want in EXPECTED[scenario].items():
-        v = verdicts.get(check)
-        if v is None:
-            wrong[check] = ("missing", want)
-            continue
-        allowed = want if isinstance(want, tuple) else (want,)
-        if not any(_matches(v, w) for w in allowed):
-            wrong[check] = (f"{v['status']}: {v.get('measured') or v.get('reason')}", want)
-    for check, v in verdicts.items():  # checks newer than this table must at least not fail
-        if check not in EXPECTED[scenario] and v["status"] in ("fail", "error"):
-            wrong[check] = (f"{v['status']}: {v.get('measured') or v.get('reason')}", "not a failure")
+    wrong = run.wrong_verdicts(scenario, EXPECTED[scenario])
     assert not wrong, (run.seed, scenario, wrong)
 
 
