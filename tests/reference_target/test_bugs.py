@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import httpx
 import pytest
+import respx
 
 from examples.reference_target.bugs import SEEDED_BUGS
 
+from .conftest import PROVIDER_URL
 from .fakes import FakeCardpay
+from .support import wait_until
 
 EPS = 1e-9
 
@@ -179,3 +182,43 @@ async def test_bugs_combine(cardpay, reftarget, sleeps):
         await target.pay("ord_b")
     assert sleeps.calls == [0.0, 0.0]
     assert len(set(cardpay.keys)) == 3
+
+
+async def test_reconcile_new_key__charges_a_pending_order_again_under_another_key(cardpay, reftarget):
+    cardpay.script.extend([httpx.ReadTimeout] * 3)  # every attempt in the call times out: pending
+    async with reftarget(bugs="reconcile-new-key", reconcile_interval_s=0.05, reconcile_window_s=5.0) as target:
+        response = await target.pay("ord_b")
+        assert response.status_code == 202
+
+        async def charged_again() -> bool:
+            return len(cardpay.creates) == 4
+
+        await wait_until(charged_again, timeout_s=3.0)
+    first_key, late_key = cardpay.keys[0], cardpay.keys[3]
+    assert cardpay.keys[:3] == [first_key] * 3, "the retries in the call keep one key"
+    assert late_key == f"{first_key}-reconcile", "the reconciler's charge carries a key of its own"
+
+
+async def test_reconcile_hammer__ignores_the_reconcile_interval(cardpay, reftarget):
+    cardpay.script.extend([httpx.ReadTimeout] * 3)
+    async with reftarget(bugs="reconcile-hammer", reconcile_interval_s=1.0, reconcile_window_s=5.0) as target:
+        response = await target.pay("ord_b")
+        assert response.status_code == 202
+
+        async def many_lookups() -> bool:
+            return len(cardpay.searches) >= 15
+
+        # With a 1 s interval this would take 14 s; the bug's tight loop takes well under a second.
+        await wait_until(many_lookups, timeout_s=3.0)
+    assert len(cardpay.creates) == 3, "it still never charges from the reconciler"
+
+
+async def test_legacy_charges_api__creates_through_an_endpoint_the_provider_does_not_serve(reftarget):
+    with respx.mock(base_url=PROVIDER_URL, assert_all_called=False) as router:
+        legacy = router.post("/v1/charges").mock(return_value=httpx.Response(404, json={"error": {
+            "type": "invalid_request_error", "message": "Unrecognized request URL (POST: /v1/charges)"}}))
+        modern = router.post("/v1/payment_intents").mock(return_value=httpx.Response(200, json={}))
+        router.get("/v1/payment_intents/search").mock(return_value=httpx.Response(200, json={"data": []}))
+        async with reftarget(bugs="legacy-charges-api") as target:
+            await target.pay("ord_b")
+    assert legacy.call_count >= 1 and modern.call_count == 0

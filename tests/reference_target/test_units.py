@@ -193,6 +193,9 @@ def test_catalogue_is_the_documented_one():
         "fail-on-ambiguous",
         "succeed-on-ambiguous",
         "forget-unpaid",
+        "reconcile-new-key",
+        "reconcile-hammer",
+        "legacy-charges-api",
     }
     for bug in SEEDED_BUGS.values():
         assert bug.__doc__ and "Breaks:" in bug.__doc__, bug.name
@@ -280,4 +283,7 @@ def test_each_bug_names_the_check_that_catches_it():
         "succeed-on-ambiguous": "money.state_matches_ledger",
         "forget-unpaid": "money.all_final",
         "no-client-timeout": "degradation.max_response_ms",
+        "reconcile-new-key": "reconcile.replay",
+        "reconcile-hammer": "reconcile.max_requests",
+        "legacy-charges-api": "integration.api",
     }
