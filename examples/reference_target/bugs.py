@@ -36,6 +36,7 @@ __all__ = [
     "NoClientTimeout",
     "FailOnAmbiguous",
     "SucceedOnAmbiguous",
+    "GuessOnUnknown",
     "ForgetUnpaid",
     "ReconcileNewKey",
     "ReconcileHammer",
@@ -173,6 +174,19 @@ class SucceedOnAmbiguous(SeededBug):
 
     name = "succeed-on-ambiguous"
     breaks = "money.state_matches_ledger"
+
+
+class GuessOnUnknown(SeededBug):
+    """When its LAST attempt timed out or lost its reply, answers `failed` at once:
+    no lookup, no reconciliation (what a service leaning on an SDK's automatic
+    retries does). Right whenever the charge never ran; wrong when it committed.
+
+    Breaks: an unknown outcome is resolved (looked up) before the order is
+    reported final, never guessed.
+    """
+
+    name = "guess-on-unknown"
+    breaks = "money.unknown_resolved"
 
 
 class ForgetUnpaid(SeededBug):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .attempts import PaymentAttempts, Sleep, new_idempotency_key
-from .bugs import FailOnAmbiguous, ForgetUnpaid, ReconcileNewKey, SucceedOnAmbiguous
+from .bugs import FailOnAmbiguous, ForgetUnpaid, GuessOnUnknown, ReconcileNewKey, SucceedOnAmbiguous
 from .cardpay import CardpayClient, Found, LookupFailed
 from .config import Settings
 from .logs import log_event
@@ -172,6 +172,8 @@ class PaymentService:
             )
         if final.kind is Kind.UNCONFIRMED:
             return self._pending(order.order_id, reason=f"intent {final.intent_status}")
+        if final.ambiguous and GuessOnUnknown in self.settings.bugs:
+            return self._finish(order.order_id, FAILED, error=payment_unconfirmed(), reason="last_attempt_unknown_assumed_failed")
         if outcome.ambiguous and FailOnAmbiguous in self.settings.bugs:
             return self._finish(order.order_id, FAILED, error=payment_unconfirmed(), reason="ambiguous_assumed_failed")
         if outcome.ambiguous and SucceedOnAmbiguous in self.settings.bugs:

@@ -5,7 +5,10 @@
   declined, pending or does not know, in another currency than the order's,
   or for no known order at all;
 - the target's final state equals the ledgers': a "succeeded" order was paid;
-- every order reaches a final state once the faults are gone and the drain ends.
+- every order reaches a final state once the faults are gone and the drain ends;
+- an unknown outcome is resolved, never guessed: an order whose last payment
+  attempt had no answer the service could read is reported final only after
+  the service asked the provider (Jepsen's rule for indeterminate operations).
 
 Amounts are in minor units, formatted by each currency's exponent (from the
 providers' profiles) and summed per currency.
@@ -14,7 +17,7 @@ providers' profiles) and summed per currency.
 from __future__ import annotations
 
 from harness.checks.base import CheckContext, Verdict, failed, passed, pick_examples, register, skipped
-from harness.evidence.model import Evidence, OrderHistory
+from harness.evidence.model import Attempt, Evidence, OrderHistory, TargetCall
 from harness.evidence.money import add_amounts, format_amounts
 
 __all__: list[str] = []
@@ -151,3 +154,62 @@ def all_final(ev: Evidence, ctx: CheckContext) -> Verdict:
                       clause=clause, judged=len(orders), offenders=len(offenders),
                       examples=pick_examples(offenders, exponents=ev.exponents), money_at_risk=_risk(offenders))
     return passed(ctx, cid, f"all {len(orders)} orders final", clause=clause, judged=len(orders))
+
+
+def _reported_final(h: OrderHistory, finals: list[str]) -> TargetCall | None:
+    """The first of the order's answers that gave a final state."""
+    return next((c for c in sorted(h.calls, key=lambda c: c.span[1]) if c.outcome in finals), None)
+
+
+def _resolves(a: Attempt, unknown: Attempt) -> bool:
+    """``a`` told the service what became of ``unknown``: a lookup the provider
+    answered, or a replay under the same key that got the payment's answer."""
+    if a is unknown or a.phase == "customer" or a.t_start < unknown.t_start:
+        return False
+    if a.role == "lookup":
+        return a.klass == "ok" or a.failure == "not_found"
+    return (a.is_charge and a.idempotency_key is not None and a.idempotency_key == unknown.idempotency_key
+            and (a.klass == "ok" or a.failure == "decline"))
+
+
+@register("money.unknown_resolved", severity="critical", always=True,
+          clause="an order whose payment outcome was unknown is looked up (or replayed) before it is reported final")
+def unknown_resolved(ev: Evidence, ctx: CheckContext) -> Verdict:
+    cid = "money.unknown_resolved"
+    finals = ctx.contract.spec.money.final_states
+    clause = ("an order whose last payment attempt got no answer the service could read is reported final "
+              f"({', '.join(finals)}) only after a lookup or a same-key replay that got an answer")
+    judged, offenders, uncertain = 0, [], 0
+    for h in ev.histories():
+        charges = h.in_call_charges
+        if not charges or charges[-1].klass != "unknown":
+            continue
+        last = charges[-1]
+        if last.reply == "unknown":  # a network fault may or may not have cut it, and the backend cannot say
+            uncertain += 1
+            continue
+        final = _reported_final(h, finals)
+        if final is None:
+            continue  # still open: money.all_final judges it
+        judged += 1
+        t_final = final.span[1]
+        if any(_resolves(a, last) and a.t_start <= t_final for a in h.attempts):
+            continue
+        asked = [a for a in h.attempts if a.role == "lookup" and a.phase != "customer" and a.t_start >= last.t_start
+                 and a.t_start <= t_final]
+        how = ("and never looked up" if not asked else
+               f"and its {len(asked)} lookup(s) got no answer ({', '.join(a.label() for a in asked[:3])})")
+        via = "its answer" if final.kind == "pay" else "a lookup of the order"
+        why = (f"reported {final.outcome} at {t_final - ev.t0:.1f} s ({via}); the charge's outcome was unknown since "
+               f"{last.t_start - ev.t0:.1f} s (attempt {len(charges)}: {last.label()}) {how}")
+        offenders.append((h, why, h.expected_amount if h.expected_amount is not None else h.order.amount))
+    note = f"; {uncertain} whose last reply a network fault may have cut were not judged" if uncertain else ""
+    if not judged:
+        return skipped(ctx, cid, "no order reported final had a payment attempt of unknown outcome last" + note,
+                       clause=clause)
+    if offenders:
+        return failed(ctx, cid, f"{len(offenders)} of {judged} orders with an unknown outcome were reported final "
+                      f"without resolving it{note}", clause=clause, judged=judged, offenders=len(offenders),
+                      examples=pick_examples(offenders, exponents=ev.exponents), money_at_risk=_risk(offenders))
+    return passed(ctx, cid, f"{judged} orders with an unknown outcome, each resolved before it was reported final{note}",
+                  clause=clause, judged=judged)

@@ -102,9 +102,9 @@ def transient(ev: Evidence, ctx: CheckContext) -> Verdict:
     for h in judged:
         last = h.in_call_charges[-1]
         n = len(h.in_call_charges)
-        if last.network_fault and last.klass == "unknown":
-            # A lossy network fault was on: what reached the service is unknown (it may have got the real
-            # answer, a decline), so "it gave up" cannot be concluded from this attempt.
+        if last.reply == "unknown":
+            # A lossy network fault was on and the backend cannot say what reached the service (it may have
+            # got the real answer, a decline): "it gave up" cannot be concluded from this attempt.
             uncertain += 1
             continue
         if last.klass != "ok" and r.is_transient(last.failure, last.retry_hint) and n < r.max_attempts \

@@ -10,9 +10,11 @@ from harness.workload.orders import Order
 
 __all__ = ["attempt_from_journal", "build_evidence"]
 
-# Network faults that can lose a reply the provider believes it delivered. While
-# one is on, the provider's view of an attempt says nothing about what the
-# target received, so the attempt is classed unknown (never ok or failed).
+# Network faults that can lose a reply the provider believes it delivered. Where
+# the proxy in front recorded what it passed on (the embedded backend), each
+# reply is known to have reached the service or been cut; where it cannot say
+# (Toxiproxy), an attempt under one of these is of unknown fate: classed
+# unknown, unless the service's own answer proves the reply reached it.
 LOSSY_DOWNSTREAM = frozenset({"timeout", "reset_peer", "limit_data"})
 LOSSY_BOTH = frozenset({"down"})
 
@@ -45,6 +47,8 @@ def attempt_from_journal(entry: dict[str, Any]) -> Attempt:
         integration=bool(entry.get("integration")),
         error_param=resp.get("error_param"),
         delivery=entry.get("delivery", "delivered"),
+        conn_port=(entry.get("conn") or {}).get("port"),
+        reply_end=(entry.get("conn") or {}).get("reply_end"),
         committed=bool(entry.get("committed")),
         fault=entry.get("fault"),
         klass=entry.get("class", "unknown"),
@@ -68,6 +72,7 @@ def build_evidence(
     exponents: dict[str, int] | None = None,
     correlations: dict[str, list[Any]] | None = None,
     amount: Any = "from_order",
+    deliveries: dict[str, list[dict[str, Any]]] | None = None,
 ) -> Evidence:
     """``journals`` and ``ledgers`` are keyed by provider instance; money and
     attempts of every instance join the same per-order histories.
@@ -78,7 +83,9 @@ def build_evidence(
     answers (``correlations``), the idempotency-key chain (all attempts under
     one key are one payment) and the object chain (all requests about one
     provider object are one payment). ``amount`` says what the service was
-    expected to charge (the target file's ``amount``)."""
+    expected to charge (the target file's ``amount``). ``deliveries``, per
+    instance behind a fault proxy that records them, say which replies reached
+    the service (``FaultBackend.deliveries``)."""
     ev = Evidence(faults=faults, journal_dropped=journal_dropped, not_submitted=not_submitted, t0=t0,
                   instances=dict(instances or {}), exponents=dict(exponents or {}))
     for order in orders:
@@ -95,7 +102,7 @@ def build_evidence(
         _attribute(ev, provider, journals.get(provider, []), ledgers.get(provider, {}),
                    (correlations or {}).get(provider, []))
 
-    _mark_network_losses(ev, faults)
+    _mark_network_losses(ev, faults, deliveries or {})
     for h in ev.orders.values():
         _mark_phases(h)
         h.attempts.sort(key=lambda a: (a.t_start, a.seq))
@@ -238,7 +245,8 @@ def _object_in_path(path: str, by_object: dict[str, str]) -> str | None:
     return None
 
 
-def _mark_network_losses(ev: Evidence, faults: list[FaultEvent]) -> None:
+def _mark_network_losses(ev: Evidence, faults: list[FaultEvent], deliveries: dict[str, list[dict[str, Any]]]) -> None:
+    """Say, per attempt, whether its reply reached the service (``Attempt.reply``)."""
     windows: dict[str, list[tuple[float, float, str]]] = {}
     for f in faults:
         if f.layer != "network" or f.t_on is None or f.provider is None:
@@ -246,17 +254,73 @@ def _mark_network_losses(ev: Evidence, faults: list[FaultEvent]) -> None:
         stream = f.rule.get("stream", "downstream")
         if f.kind in LOSSY_BOTH or (f.kind in LOSSY_DOWNSTREAM and stream == "downstream"):
             windows.setdefault(f.provider, []).append((f.t_on, f.t_off if f.t_off is not None else float("inf"), f.name))
-    if not windows:
+    conns: dict[str, dict[int, list[dict[str, Any]]]] = {}
+    for instance, records in deliveries.items():
+        by_port = conns.setdefault(instance, {})
+        for r in records:
+            by_port.setdefault(int(r["port"]), []).append(r)
+    if not windows and not conns:
         return
     for h in ev.orders.values():
         for a in h.attempts:
-            for on, off, name in windows.get(a.provider, ()):
-                if a.t_start <= off and a.t_end >= on:
-                    a.network_fault = name
-                    if a.klass != "unknown":
-                        a.klass, a.failure = "unknown", "dropped"
-                    a.retry_hint = None  # a hint in a reply that may never have arrived says nothing
-                    break
+            if a.phase == "customer":  # the customer's browser reaches the provider directly
+                continue
+            window = next((name for on, off, name in windows.get(a.provider, ()) if a.t_start <= off and a.t_end >= on),
+                          None)
+            if window is not None:
+                a.network_fault = window
+            if a.provider in conns:
+                if a.reply_end is None:  # no reply was written (dropped, caller gone): the provider's view holds
+                    continue
+                conn = _connection(conns[a.provider].get(a.conn_port or -1, ()), a.t_start)
+                if conn is None:  # not through the proxy: the provider's view holds
+                    continue
+                if int(conn["delivered"]) >= a.reply_end:
+                    a.reply = "reached"
+                else:
+                    a.reply = "cut"
+                    _lost(a, "dropped" if window is not None else "timeout")
+                    a.network_fault = a.network_fault or "reply not passed on by the proxy"
+            elif window is not None:
+                if a.status is not None and _answer_shows(h, a):
+                    a.reply = "reached"
+                else:
+                    a.reply = "unknown"
+                    _lost(a, "dropped")
+
+
+def _connection(records, t: float) -> dict[str, Any] | None:
+    """The proxy connection on this upstream port that was open at ``t`` (ports are reused over a run)."""
+    for r in records:
+        if r["t_open"] <= t + 0.001 and (r["t_close"] is None or t <= r["t_close"]):
+            return r
+    return None
+
+
+def _lost(a: Attempt, failure: str) -> None:
+    """A reply that never reached the service (or may not have): its outcome is unknown to it."""
+    if a.klass != "unknown":
+        a.klass, a.failure = "unknown", failure
+    a.retry_hint = None  # a hint in a reply that never arrived says nothing
+
+
+def _answer_shows(h: OrderHistory, a: Attempt) -> bool:
+    """The service's own answers prove it got this reply: they carry the decline
+    code that only this reply (or a replay of it) could have told it."""
+    code = a.decline_code
+    if not code:
+        return False
+    return any(_contains(c.body, code) or (c.text and code in c.text) for c in h.calls)
+
+
+def _contains(value: Any, needle: str) -> bool:
+    if isinstance(value, str):
+        return value == needle
+    if isinstance(value, dict):
+        return any(_contains(v, needle) for v in value.values())
+    if isinstance(value, list):
+        return any(_contains(v, needle) for v in value)
+    return False
 
 
 def _mark_phases(h: OrderHistory) -> None:

@@ -79,7 +79,13 @@ class Attempt(_Model):
     delivery: str = "delivered"
     committed: bool = False
     fault: dict[str, Any] | None = None
-    network_fault: str | None = None  # a lossy network fault was on while it ran: its reply may never have arrived
+    network_fault: str | None = None  # a lossy network fault was on while it ran (or the proxy cut its reply)
+    # Did the reply reach the service? None: no proxy in front (the provider's own view, ``delivery``, holds);
+    # "reached" / "cut": the proxy passed on, or did not pass on, the reply's last byte; "unknown": a lossy
+    # network fault was on and the backend cannot say (Toxiproxy), and the service's answer does not prove it.
+    reply: Literal["reached", "cut", "unknown"] | None = None
+    conn_port: int | None = None  # the caller's port the provider saw (through a proxy: the proxy's)
+    reply_end: int | None = None  # reply bytes written on that connection through this reply
     retry_hint: bool | None = None  # the provider said retry (True) or do not (False); None: it said nothing
     integration: bool = False  # refused as not understood (unknown endpoint/parameter, refused credentials), no fault
     inferred: bool = False  # tied to its order only by amount and time (the last resort)
@@ -102,7 +108,12 @@ class Attempt(_Model):
         if self.status is None:
             return self.failure or self.delivery
         detail = self.decline_code or self.error_code or self.object_status or ""
-        return f"{self.status} {detail}".strip()
+        label = f"{self.status} {detail}".strip()
+        if self.reply == "cut":
+            return f"{label}, reply cut"
+        if self.reply == "unknown":
+            return f"{label}, reply maybe cut"
+        return label
 
 
 class LedgerEntry(_Model):

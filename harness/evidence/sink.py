@@ -7,6 +7,7 @@ Sinks are registered by name (``SINKS``); ``jsonl`` writes one file per stream
 under the scenario's run directory:
 
     orders.jsonl  calls.jsonl  journal-<instance>.jsonl  ledger-<instance>.json
+    deliveries-<instance>.jsonl   (what the fault proxy passed on, when one was in front)
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Recorded:
     calls: list[TargetCall] = field(default_factory=list)
     journals: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     ledgers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deliveries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 class EvidenceSink(Protocol):
@@ -41,6 +43,8 @@ class EvidenceSink(Protocol):
     def journal_page(self, instance: str, entries: list[dict[str, Any]]) -> None: ...
 
     def ledger(self, instance: str, snapshot: dict[str, Any]) -> None: ...
+
+    def deliveries(self, instance: str, records: list[dict[str, Any]]) -> None: ...
 
     def read(self) -> Recorded: ...
 
@@ -78,6 +82,12 @@ class JsonlSink:
     def ledger(self, instance: str, snapshot: dict[str, Any]) -> None:
         (self.dir / f"ledger-{instance}.json").write_text(json.dumps(snapshot, separators=(",", ":")))
 
+    def deliveries(self, instance: str, records: list[dict[str, Any]]) -> None:
+        for record in records:
+            self._write(f"deliveries-{instance}.jsonl", record)
+        if not records:
+            (self.dir / f"deliveries-{instance}.jsonl").touch()
+
     def flush(self) -> None:
         for f in self._files.values():
             f.flush()
@@ -91,6 +101,8 @@ class JsonlSink:
             out.journals[path.stem[len("journal-"):]] = list(_lines(path))
         for path in sorted(self.dir.glob("ledger-*.json")):
             out.ledgers[path.stem[len("ledger-"):]] = json.loads(path.read_text())
+        for path in sorted(self.dir.glob("deliveries-*.jsonl")):
+            out.deliveries[path.stem[len("deliveries-"):]] = list(_lines(path))
         return out
 
     def close(self) -> None:

@@ -40,6 +40,7 @@ class FaultBackend(Protocol):
     async def reset(self) -> None: ...
     async def list(self) -> list[ProxyInfo]: ...
     def describe(self) -> dict[str, Any]: ...
+    def deliveries(self, proxy: str) -> list[dict[str, Any]] | None: ...
     async def close(self) -> None: ...
 
 
@@ -172,6 +173,12 @@ class BackendBase:
             downs = tuple(self._downs.get(info.name, {}).values())
             out.append(info.model_copy(update={"toxics": info.toxics + downs}) if downs else info)
         return out
+
+    def deliveries(self, proxy: str) -> list[dict[str, Any]] | None:
+        """Per connection of ``proxy``: ``{port, t_open, t_close, delivered}`` (the
+        upstream port the provider saw, and how many reply bytes reached the
+        service). None when the backend cannot say (a Toxiproxy server)."""
+        return None
 
     def describe(self) -> dict[str, Any]:
         raise NotImplementedError

@@ -182,6 +182,11 @@ class ScenarioRun:
 
         obs.phase(name, "collecting evidence")
         dropped = await self._collect(controls, sink)
+        if backend is not None:
+            for i, proxy in proxies.items():
+                records = backend.deliveries(proxy)
+                if records is not None:
+                    sink.deliveries(i, records)
         if self.proc is not None and self.proc.exited() and not self.proc.killed_by_fault:
             result.target.died_during_run = True
         evidence = self._evidence(sink, result, dropped, run.not_submitted, t0)
@@ -229,7 +234,7 @@ class ScenarioRun:
         ev = build_evidence(rec.orders, rec.calls, rec.journals, rec.ledgers, result.faults, journal_dropped=dropped,
                             not_submitted=not_submitted, t0=t0, instances=self.instances, exponents=exponents,
                             correlations={i: b.correlate for i, b in self.target.providers.items()},
-                            amount=self.target.amount)
+                            amount=self.target.amount, deliveries=rec.deliveries)
         ev.routes = self.routes
         return ev
 

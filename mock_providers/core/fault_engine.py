@@ -6,7 +6,10 @@ instance-wide request sequence when the request carries no order reference.
 It does not depend on how concurrent orders interleave, so a run replays.
 
 With ``first_n`` the rate selects ORDERS (one draw per order): a selected
-order is faulted on its first ``first_n`` matching requests, then never. A
+order is faulted on its first ``first_n`` matching requests, then never.
+``window_s`` selects orders the same way: a selected order is faulted on every
+matching request within ``window_s`` seconds of its first one (with both, both
+limits hold): "every reply for this payment is lost for 5 s". A
 request without an order reference counts by its idempotency key (the
 provider passes ``key:<key>`` as the unit), and one with neither as one
 anonymous order.
@@ -44,13 +47,14 @@ class Decision:
 
 
 class _Active:
-    __slots__ = ("rule", "effect", "counts", "selected")
+    __slots__ = ("rule", "effect", "counts", "selected", "first_seen")
 
     def __init__(self, rule: FaultRule):
         self.rule = rule
         self.effect = rule.effect()
         self.counts: dict[str | None, int] = {}  # matching requests seen per order
-        self.selected: dict[str | None, float] = {}  # first_n: the order's selection draw
+        self.selected: dict[str | None, float] = {}  # first_n / window_s: the order's selection draw
+        self.first_seen: dict[str | None, float] = {}  # window_s: when the order's first matching request came
 
 
 class FaultEngine:
@@ -90,7 +94,7 @@ class FaultEngine:
         return [a.rule.to_json() for a in self.rules]
 
     def decide(self, method: str, path: str, order_ref: str | None, seq: int,
-               role: str = "other") -> Decision | None:
+               role: str = "other", now: float = 0.0) -> Decision | None:
         """The fault for this request, or None. Every matching rule counts the
         request; the first rule (in insertion order) that fires wins."""
         fired = None
@@ -103,11 +107,13 @@ class FaultEngine:
             active.counts[order_ref] = n
             if fired is not None:
                 continue
-            if rule.first_n is not None:
+            if rule.first_n is not None or rule.window_s is not None:
                 u = active.selected.get(order_ref)
                 if u is None:
                     u = active.selected[order_ref] = draw(seed, provider, rule.id, order_ref or "", "select")
-                hit = n <= rule.first_n and u < rule.rate
+                    active.first_seen[order_ref] = now
+                hit = u < rule.rate and (rule.first_n is None or n <= rule.first_n) and (
+                    rule.window_s is None or now - active.first_seen[order_ref] <= rule.window_s)
             else:
                 u = draw(seed, provider, rule.id, order_ref, n) if order_ref is not None \
                     else draw(seed, provider, rule.id, "#seq", seq)

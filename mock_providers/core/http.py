@@ -116,10 +116,17 @@ class HttpConnection(asyncio.Protocol):
         self._body: list[bytes] | None = None
         self._body_len = 0
         self._t = 0.0
+        # Which of the caller's connections, and how many reply bytes it has been
+        # written so far: a proxy in front can say whether a reply's last byte
+        # (``record.conn``) ever reached the caller.
+        self.peer_port = 0
+        self.sent = 0
 
     # -- asyncio.Protocol ---------------------------------------------------
     def connection_made(self, transport):
         self._transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer_port = peer[1] if peer else 0
         self._server.connections.add(self)
 
     def connection_lost(self, exc):
@@ -243,9 +250,11 @@ class HttpConnection(asyncio.Protocol):
                 record.t_end = _monotonic()
             return
         self._transport.write(reply.data)
+        self.sent += len(reply.data)
         if record is not None:
             record.delivery = DELIVERED
             record.t_end = _monotonic()
+            record.conn = (self.peer_port, self.sent)
         if reply.close or not req.keep_alive:
             self._close()
 

@@ -116,7 +116,7 @@ class Exchange:
 
     __slots__ = ("seq", "t_start", "t_end", "method", "path", "endpoint", "order_ref",
                  "idempotency_key", "request_id", "params", "headers", "body", "fault", "response",
-                 "delivery", "committed")
+                 "delivery", "committed", "conn")
 
     def __init__(self, seq, req, endpoint, request_id):
         self.seq = seq
@@ -135,6 +135,7 @@ class Exchange:
         self.response = None  # tuple laid out as RESPONSE_FIELDS
         self.delivery = None  # set by the connection
         self.committed = False
+        self.conn = None  # (caller's port, reply bytes written on that connection through this reply)
 
     def to_dict(self, provider: str, profile=None) -> dict:
         """The documented entry. With the provider's ``profile``, also the route's
@@ -168,6 +169,7 @@ class Exchange:
             # A record still in flight (a delayed request) has no delivery yet.
             "delivery": delivery,
             "committed": self.committed,
+            "conn": None if self.conn is None else {"port": self.conn[0], "reply_end": self.conn[1]},
         }
 
 

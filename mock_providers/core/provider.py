@@ -166,16 +166,19 @@ class Provider:
             order_ref = ex.order_ref = self.order_ref_of(route, params, args)
             role = self._roles[route.endpoint]
         eff = _NO_EFFECT
+        fault = None  # the decision, journaled only where its effect takes place
         if self.faults.rules:
             # Per order; a request without an order reference counts per idempotency key (one payment).
             unit = order_ref if order_ref is not None else (None if key is None else "key:" + key)
-            decision = self.faults.decide(req.method, path, unit, seq, role)
+            decision = self.faults.decide(req.method, path, unit, seq, role, self.clock())
             if decision is not None:
-                ex.fault = decision.journal()
+                fault = decision.journal()
                 eff = decision.effect
                 if eff.drop_before:
+                    ex.fault = fault
                     return Reply(None, record=ex)
                 if eff.status is not None:
+                    ex.fault = fault
                     return self._reply(ex, self.error_result(eff.status, eff.code, eff.retry_after_s))
         denied = self.authenticate(req)
         if denied is not None:
@@ -188,22 +191,23 @@ class Provider:
         if key is not None and len(key) > MAX_IDEMPOTENCY_KEY:
             return self._reply(ex, self.invalid_key_result(key))
         if eff.delay_s:
-            return self._delayed(ex, route, params, args, key, eff)
+            ex.fault = fault
+            return self._delayed(ex, route, params, args, key, eff, fault)
         rec = None
         if key is not None:
             verdict, rec = self.idem.begin(key, route.endpoint, path, req.body, params)
             if verdict is not NEW:
-                return self._reply(ex, self._idempotent_answer(verdict, rec, ex))
-        return self._execute(ex, route, params, args, rec, eff)
+                return self._answer_again(ex, verdict, rec, eff, fault)
+        return self._execute(ex, route, params, args, rec, eff, fault)
 
-    async def _delayed(self, ex, route, params, args, key, eff):
+    async def _delayed(self, ex, route, params, args, key, eff, fault):
         rec = None
         if key is not None:
             verdict, rec = self.idem.begin(key, route.endpoint, ex.path, ex.body, params)
             if verdict is not NEW:
                 # A slow provider is slow for replays too; the verdict was taken on arrival.
                 await asyncio.sleep(eff.delay_s)
-                return self._reply(ex, self._idempotent_answer(verdict, rec, ex))
+                return self._answer_again(ex, verdict, rec, eff, fault)
         try:
             await asyncio.sleep(eff.delay_s)
         except BaseException:
@@ -211,11 +215,20 @@ class Provider:
                 self.idem.abandon(rec)
             raise
         # Executes even if the client has gone: its outcome is now ambiguous.
-        return self._execute(ex, route, params, args, rec, eff)
+        return self._execute(ex, route, params, args, rec, eff, fault)
 
-    def _execute(self, ex, route, params, args, rec, eff) -> Reply:
+    def _answer_again(self, ex, verdict, rec, eff, fault) -> Reply:
+        """The idempotency store answers (a replay, a 409, a 400). A lost reply is
+        lost whatever answered it: ``commit_drop`` takes effect here too."""
+        if eff.drop_after:
+            ex.fault = fault
+            return Reply(None, record=ex)
+        return self._reply(ex, self._idempotent_answer(verdict, rec, ex))
+
+    def _execute(self, ex, route, params, args, rec, eff, fault=None) -> Reply:
         try:
             if eff.saved_status is not None:
+                ex.fault = fault
                 result = self.error_result(eff.saved_status, eff.code)
             else:
                 result = route.handler(ex, params, args, eff.decline_code)
@@ -229,7 +242,11 @@ class Provider:
             else:
                 self.idem.abandon(rec)
         if eff.drop_after:
+            ex.fault = fault
             return Reply(None, record=ex)
+        if eff.decline_code is not None and self.PROFILE.classify(
+                result.status, "delivered", result.info[2], result.info[3])[1] == "decline":
+            ex.fault = fault  # a decline was answered (requests that charge nothing are unaffected)
         return self._reply(ex, result)
 
     def _idempotent_answer(self, verdict, rec, ex) -> Result:

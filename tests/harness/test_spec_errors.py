@@ -68,7 +68,7 @@ BAD_SCENARIOS = [
     ("card weight above 1", ("cards: {visa: 1.0}", "cards: {visa: 2}"), 7, "workload.cards.visa: must be between 0 and 1"),
     ("unknown check", ("verify: [retry]", "verify: [retyr]"), 14, "verify[0]: unknown check 'retyr' (did you mean 'retry'?)"),
     ("unknown provider", ("providers: [cardpay]", "providers: [cardpai]"), 2, "providers[0]: unknown provider 'cardpai' (did you mean 'cardpay'?)"),
-    ("network envelope on http", ("rate: 0.5", "toxicity: 0.5"), 11, "faults[0].toxicity: is for network faults; HTTP faults take rate, first_n and match"),
+    ("network envelope on http", ("rate: 0.5", "toxicity: 0.5"), 11, "faults[0].toxicity: is for network faults; HTTP faults take rate, first_n, window_s and match"),
     ("fault after the workload", ("at: 1s", "at: 9s"), 12, "faults[0].at: 9s is not before the workload ends"),
     ("both loops", ("concurrency: 2", "concurrency: 2\n  rate: 3"), 3, "workload: give either concurrency (closed loop) or rate (open loop), not both"),
     ("bad scenario name", ("name: ok", "name: 'has spaces'"), 1, "name: must match"),

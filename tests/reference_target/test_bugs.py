@@ -19,8 +19,11 @@ EPS = 1e-9
 
 
 def test_every_seeded_bug_has_a_test_here():
-    tested = {name.removeprefix("test_").split("__")[0].replace("_", "-") for name in globals() if "__" in name}
-    assert tested >= set(SEEDED_BUGS)
+    tested = {name.removeprefix("test_").split("__")[0].replace("_", "-") for name in globals()
+              if name.startswith("test_") and "__" in name}
+    assert SEEDED_BUGS, "the catalogue is empty: nothing would be proved here"
+    assert tested >= set(SEEDED_BUGS), f"no test for {sorted(set(SEEDED_BUGS) - tested)}"
+    assert tested <= set(SEEDED_BUGS), f"tests for bugs the catalogue does not have: {sorted(tested - set(SEEDED_BUGS))}"
 
 
 async def test_no_retry__gives_up_after_one_transient_failure(cardpay, reftarget):
@@ -57,8 +60,12 @@ async def test_unbounded_retry__makes_five_attempts(cardpay, reftarget, sleeps):
     assert len(cardpay.creates) == 5
     assert len(set(cardpay.keys)) == 1
     assert response.status_code == 502
-    # Still backed off between them.
-    assert all(s > 0 for s in sleeps.calls)
+    # Still backed off between them: one equal-jitter wait before each of the 4 retries, each at least
+    # half its nominal delay (0.2 s doubling, capped at 2 s), so the bug is the attempt count alone.
+    assert len(sleeps.calls) == 4, sleeps.calls
+    for k, slept in enumerate(sleeps.calls, start=1):
+        nominal = min(2.0, 0.2 * 2 ** (k - 1))
+        assert nominal / 2 - EPS <= slept <= nominal + EPS, (k, sleeps.calls)
 
 
 async def test_no_backoff__retries_without_sleeping(cardpay, reftarget, sleeps):
@@ -222,3 +229,27 @@ async def test_legacy_charges_api__creates_through_an_endpoint_the_provider_does
         async with reftarget(bugs="legacy-charges-api") as target:
             await target.pay("ord_b")
     assert legacy.call_count >= 1 and modern.call_count == 0
+
+
+async def test_guess_on_unknown__answers_failed_without_a_lookup_after_a_lost_reply(cardpay, reftarget):
+    cardpay.script.extend([FakeCardpay.COMMIT_THEN_TIMEOUT] * 3)  # charged; every reply lost
+    async with reftarget(bugs="guess-on-unknown") as target:
+        response = await target.pay("ord_g")
+    assert response.json()["status"] == "failed"
+    assert cardpay.searches == [], "the bug never looks the payment up"
+    assert cardpay.charges_for("ord_g"), "the provider did charge: the guess is wrong here"
+
+
+async def test_guess_on_unknown__keeps_a_clear_last_answer(cardpay, reftarget):
+    cardpay.script.extend([httpx.RemoteProtocolError, None])  # the retry gets the real answer
+    async with reftarget(bugs="guess-on-unknown") as target:
+        response = await target.pay("ord_c")
+    assert response.json()["status"] == "succeeded"
+
+
+async def test_guess_on_unknown__correct_service_looks_up_instead(cardpay, reftarget):
+    cardpay.script.extend([FakeCardpay.COMMIT_THEN_TIMEOUT] * 3)
+    async with reftarget() as target:
+        response = await target.pay("ord_g")
+    assert response.json()["status"] == "succeeded", "the lookup found the committed charge"
+    assert len(cardpay.searches) == 1

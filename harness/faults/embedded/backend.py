@@ -101,6 +101,15 @@ class EmbeddedBackend(BackendBase):
         for proxy in list(self._proxies.values()):
             await proxy.reset()
 
+    def deliveries(self, proxy: str) -> list[dict[str, Any]] | None:
+        """Per connection of ``proxy``: the upstream port the provider saw, when it
+        opened and closed, and how many reply bytes reached the service."""
+        p = self._proxies.get(proxy)
+        if p is None:
+            return None
+        return [{"port": port, "t_open": t_open, "t_close": t_close, "delivered": n}
+                for port, t_open, t_close, n in p.deliveries()]
+
     async def _list(self) -> list[ProxyInfo]:
         return [p.info() for p in self._proxies.values()]
 

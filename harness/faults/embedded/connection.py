@@ -13,6 +13,7 @@ import asyncio
 import logging
 import socket
 import struct
+import time
 from typing import TYPE_CHECKING
 
 from .link import Link
@@ -86,6 +87,12 @@ class Connection:
         self._lost: set[str] = set()
         self._connecting: asyncio.Task | None = None
         self._reset = False
+        # What reached the service: the upstream socket's local port (the port the
+        # provider journals as the caller's), and reply bytes lost in our send
+        # buffer when the client socket was aborted.
+        self.t_open = time.monotonic()
+        self.up_port = 0
+        self.unsent = 0
 
     # -- socket events ---------------------------------------------------------
 
@@ -112,6 +119,8 @@ class Connection:
         if "client" in self._lost or self.client.is_closing():
             self.upstream.close()
             return
+        sockname = self.upstream.get_extra_info("sockname")
+        self.up_port = sockname[1] if sockname else 0
         up = Link(self, "upstream", source=self.client, dest=self.upstream)
         down = Link(self, "downstream", source=self.upstream, dest=self.client)
         self.links = {"upstream": up, "downstream": down}
@@ -144,6 +153,7 @@ class Connection:
 
     def end_direction(self, link: Link) -> None:
         if self._reset:
+            self._note_unsent(link.dest)
             link.dest.abort()  # linger 0 is set: the kernel sends RST
         else:
             link.dest.close()  # after the buffered bytes, FIN
@@ -180,6 +190,7 @@ class Connection:
             self._connecting.cancel()
         for transport in (self.client, self.upstream):
             if transport is not None:
+                self._note_unsent(transport)
                 transport.abort()
         self._finish()
 
@@ -188,7 +199,22 @@ class Connection:
         link.add(entry, draws.toxicity(self.proxy.name, name, self.index),
                  draws.rng(self.proxy.name, name, self.index))
 
+    def _note_unsent(self, transport: asyncio.Transport) -> None:
+        """Bytes still in our buffer for the client when it is aborted never reach it."""
+        if transport is self.client:
+            try:
+                self.unsent = transport.get_write_buffer_size()
+            except (AttributeError, RuntimeError):
+                pass
+
+    def delivered(self) -> int:
+        """Reply bytes that reached the service's socket on this connection."""
+        down = self.links.get("downstream")
+        return 0 if down is None else max(0, down.written - self.unsent)
+
     def _finish(self) -> None:
         for link in self.links.values():
             link.cancel()
-        self.proxy.connections.discard(self)
+        if self in self.proxy.connections:
+            self.proxy.connections.discard(self)
+            self.proxy.record(self)

@@ -49,6 +49,7 @@ class Link:
         self.source_paused = False
         self.fed_end = False  # the source ended
         self.ended = False  # the end reached the destination
+        self.written = 0  # bytes handed to the destination socket
 
     # -- data path -------------------------------------------------------------
 
@@ -60,6 +61,7 @@ class Link:
                 self._flow()
         elif not self.ended and not self.dest.is_closing():
             self.dest.write(data)
+            self.written += len(data)
 
     def feed_end(self) -> None:
         if self.fed_end:
@@ -81,6 +83,7 @@ class Link:
             self.consumed(len(chunk.data))
             if not self.ended and not self.dest.is_closing():
                 self.dest.write(chunk.data)
+                self.written += len(chunk.data)
 
     def consumed(self, nbytes: int) -> None:
         self.buffered = max(0, self.buffered - nbytes)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import deque
 
 from ...errors import FaultBackendError, PortError
 from ..spec import ProxyInfo, ToxicSpec
@@ -23,6 +25,7 @@ __all__ = ["EmbeddedProxy"]
 log = logging.getLogger(__name__)
 
 LISTEN_HOST = "127.0.0.1"  # never anything else
+MAX_DELIVERY_RECORDS = 200_000  # per proxy; a run's connections, far more than any scenario opens
 
 
 class EmbeddedProxy:
@@ -39,6 +42,8 @@ class EmbeddedProxy:
         self.enabled = False
         self._server: asyncio.AbstractServer | None = None
         self._lock = asyncio.Lock()  # one chain change at a time
+        # One (upstream port, opened, closed, reply bytes delivered) per finished connection.
+        self._finished: deque[tuple[int, float, float | None, int]] = deque(maxlen=MAX_DELIVERY_RECORDS)
 
     @property
     def listen(self) -> str:
@@ -117,6 +122,18 @@ class EmbeddedProxy:
             known = ", ".join(self.entries) or "none"
             raise FaultBackendError(f"toxic '{name}' not found on proxy '{self.name}' (toxics: {known})")
         return entry
+
+    # -- what reached the service ----------------------------------------------
+
+    def record(self, conn: Connection) -> None:
+        if conn.up_port:
+            self._finished.append((conn.up_port, conn.t_open, time.monotonic(), conn.delivered()))
+
+    def deliveries(self) -> list[tuple[int, float, float | None, int]]:
+        """Per connection: the upstream port the provider saw, when it opened and
+        closed (None: still open), and how many reply bytes reached the service."""
+        live = [(c.up_port, c.t_open, None, c.delivered()) for c in self.connections if c.up_port]
+        return [*self._finished, *live]
 
     # -- state ---------------------------------------------------------------
 

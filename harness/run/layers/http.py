@@ -42,6 +42,7 @@ class _Match(Strict):
 class HttpEnvelope(Strict):
     rate: Probability = 1.0
     first_n: int | None = Field(None, ge=1, le=1000)
+    window_s: float | None = Field(None, gt=0, le=3600)
     match: _Match | None = None
 
 
@@ -62,6 +63,8 @@ class HttpLayer(TimelineLayer):
         rule: dict[str, Any] = {"id": name, "kind": kind, "rate": envelope.rate, **attributes}
         if envelope.first_n is not None:
             rule["first_n"] = envelope.first_n
+        if envelope.window_s is not None:
+            rule["window_s"] = envelope.window_s
         if envelope.match is not None:
             rule["match"] = envelope.match.model_dump(exclude_none=True)
         return rule

@@ -97,6 +97,7 @@ class _Envelope(BaseModel):
     kind: str
     rate: float = 1.0
     first_n: int | None = None
+    window_s: float | None = None
     match: Match = Match()
 
     @field_validator("rate")
@@ -105,6 +106,14 @@ class _Envelope(BaseModel):
         if not 0.0 <= v <= 1.0:
             raise ValueError(f"rate={v} is invalid: it is a probability, so it must be between 0 and 1;"
                              " use 1 to fault every matching request")
+        return v
+
+    @field_validator("window_s")
+    @classmethod
+    def _window_s(cls, v: float | None) -> float | None:
+        if v is not None and not v > 0:
+            raise ValueError(f"window_s={v} is invalid: it is how long a selected order stays faulted, so it must"
+                             " be > 0; leave it out to fault requests at random")
         return v
 
     @field_validator("first_n")
@@ -124,18 +133,21 @@ class FaultRule:
     first_n: int | None
     match: Match
     attrs: FaultKind
+    window_s: float | None = None
 
     def effect(self) -> Effect:
         return self.attrs.effect()
 
     def with_id(self, rule_id: str) -> "FaultRule":
-        return FaultRule(rule_id, self.kind, self.rate, self.first_n, self.match, self.attrs)
+        return FaultRule(rule_id, self.kind, self.rate, self.first_n, self.match, self.attrs, self.window_s)
 
     def to_json(self) -> dict:
         match = self.match.model_dump()
         if match["role"] is None:
             del match["role"]
         out = {"id": self.id, "kind": self.kind, "rate": self.rate, "first_n": self.first_n, "match": match}
+        if self.window_s is not None:
+            out["window_s"] = self.window_s
         out.update(self.attrs.model_dump())
         return out
 
@@ -184,4 +196,4 @@ def parse_rule(data: Mapping[str, Any]) -> FaultRule:
         kind = cls.model_validate(attrs)
     except ValidationError as exc:
         raise FaultRuleError(_issues(exc)) from None
-    return FaultRule(env.id, env.kind, env.rate, env.first_n, env.match, kind)
+    return FaultRule(env.id, env.kind, env.rate, env.first_n, env.match, kind, env.window_s)
