@@ -22,7 +22,7 @@ venv: $(STAMP)
 ## The standard suite against the reference target; reports in reports/demo.
 demo: venv
 	$(BIN)/paychaos run scenarios/standard --target scenarios/targets/reference.yaml \
-		--contract scenarios/contracts/reference.yaml --report-dir reports/demo
+		--contract scenarios/contracts/reference.yaml --seed 1 --report-dir reports/demo
 
 ## The whole test suite (slow end-to-end suites included). Installs the real
 ## Toxiproxy server first when Go is available; without it the Toxiproxy half

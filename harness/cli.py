@@ -121,13 +121,32 @@ def _list(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _replay(args: argparse.Namespace, seed: int) -> str:
+def _replay(args: argparse.Namespace, seed: int, backend: str, env: dict[str, str | None]) -> str:
+    """The command that runs this again: every input that decides the verdicts
+    (the seed, the fault backend, the environment the target reads)."""
     parts = ["paychaos", "run", *args.paths, "--target", args.target, "--contract", args.contract, "--seed", str(seed)]
-    if args.faults:
-        parts += ["--faults", args.faults]
+    if args.faults or backend != "embedded":
+        parts += ["--faults", backend]
     if args.report_dir != "reports/latest":
         parts += ["--report-dir", args.report_dir]
-    return shlex.join(parts)
+    unset = [p for name, value in env.items() if value is None for p in ("-u", name)]
+    assigned = [f"{name}={value}" for name, value in env.items() if value is not None]
+    prefix = (["env", *unset] if unset else []) + assigned
+    return shlex.join([*prefix, *parts])
+
+
+def _target_env(patterns: list[str]) -> dict[str, str | None]:
+    """The target file's ``replay_env``: named variables (None when unset) and
+    every set variable a glob matches."""
+    import fnmatch
+
+    env: dict[str, str | None] = {}
+    for pattern in patterns:
+        if pattern.endswith("*"):
+            env.update({k: v for k, v in sorted(os.environ.items()) if fnmatch.fnmatchcase(k, pattern)})
+        else:
+            env[pattern] = os.environ.get(pattern)
+    return env
 
 
 def _run(args: argparse.Namespace, console: Console, argv: list[str]) -> int:
@@ -147,8 +166,10 @@ def _run(args: argparse.Namespace, console: Console, argv: list[str]) -> int:
     if backend not in ("embedded", "toxiproxy"):
         raise DefinitionError(f"PAYCHAOS_FAULT_BACKEND={backend!r} is not a fault backend; use embedded or toxiproxy")
     opts = RunOptions(seed=seed, report_dir=report_dir, fault_backend=backend, allow_hosts=args.allow_host)
-    replay = _replay(args, seed)
+    env = _target_env(inputs.target.spec.replay_env)
+    replay = _replay(args, seed, backend, env)
     journal = new_journal(seed, ["paychaos", *argv], replay, _inputs_record(inputs), opts.fault_backend)
+    journal.env = env
     clear_reports(report_dir)
     console.print(f"paychaos: {len(inputs.scenarios)} scenario(s) against {inputs.target.spec.name}, seed {seed}")
     observer = None if args.quiet else TerminalObserver(console)

@@ -64,6 +64,7 @@ class RunJournal(BaseModel):
     command: list[str] = Field(default_factory=list)
     replay: str = ""
     seed: int
+    env: dict[str, str | None] = Field(default_factory=dict)  # the target file's replay_env, as run (None: unset)
     fault_backend: str | None = None
     status: str = "running"  # completed | interrupted | aborted
     started: str = ""

@@ -7,6 +7,7 @@ field and/or the HTTP status.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -408,6 +409,21 @@ class Target(Strict):
     # What the service is expected to charge: the order's amount (default), a
     # value from its pay answer, or a fixed amount (a service that prices itself).
     amount: Literal["from_order"] | AmountFromResponse | AmountFixed = "from_order"
+    # Variables of paychaos's environment that change how the service behaves
+    # (feature switches, seeded bugs, its retry settings): their values go into
+    # the run journal and onto the replay line. A name, or a glob (``REFTARGET_*``).
+    replay_env: list[str] = Field(default_factory=list)
+
+    @field_validator("replay_env")
+    @classmethod
+    def _replay_env(cls, v: list[str]) -> list[str]:
+        for i, name in enumerate(v):
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\*?", name):
+                raise ValueError(f"item {i} ({name!r}) is not an environment variable name (or a NAME_* glob)")
+            if re.search(r"KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL", name.upper()):
+                raise ValueError(f"item {i} ({name!r}) looks like a secret, and its value would be written to the "
+                                 "reports; list only settings that change behaviour, never credentials")
+        return v
 
     @field_validator("base_url")
     @classmethod

@@ -92,3 +92,29 @@ def test_bad_multi_step_targets(tmp_path: Path, old: str, new: str, text: str) -
 def test_lookup_may_use_what_the_pay_steps_captured(tmp_path: Path) -> None:
     text = SESSION.replace('path: "/orders/{order.id}"', 'path: "/orders/{intent}"')
     assert load_target(write(tmp_path, text)).spec.requests.lookup.path == "/orders/{intent}"
+
+
+@pytest.mark.parametrize("entry,text", [
+    ("CARDPAY_API_KEY", "looks like a secret"),
+    ("'9LIVES'", "is not an environment variable name"),
+    ("'REF*X'", "is not an environment variable name"),
+])
+def test_replay_env_refuses_secrets_and_bad_names_at_its_line(tmp_path: Path, entry: str, text: str) -> None:
+    bad = TARGET.replace('replay_env: [REFTARGET_BUG, "REFTARGET_*"]', f"replay_env: [REFTARGET_BUG, {entry}]")
+    assert bad != TARGET
+    with pytest.raises(SpecError) as info:
+        load_target(write(tmp_path, bad))
+    (issue,) = info.value.issues
+    assert issue.line == TARGET[: TARGET.index("replay_env:")].count("\n") + 1, issue
+    assert text in issue.message and "item 1" in issue.message, issue.message
+
+
+def test_replay_env_values_as_run(monkeypatch) -> None:
+    from harness.cli import _target_env
+
+    monkeypatch.setenv("REFTARGET_BUG", "no-retry")
+    monkeypatch.setenv("REFTARGET_TIMEOUT_S", "2.5")
+    monkeypatch.delenv("SHOP_FLAG", raising=False)
+    env = _target_env(["SHOP_FLAG", "REFTARGET_*"])
+    assert env["SHOP_FLAG"] is None
+    assert env["REFTARGET_BUG"] == "no-retry" and env["REFTARGET_TIMEOUT_S"] == "2.5"
