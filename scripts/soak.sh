@@ -8,7 +8,8 @@
 # (the Stripe sample in tests/fixtures). Prints one line per run and a tally;
 # exits 1 if any run did not pass. Reports of failed runs are kept under
 # reports/soak/<target>-<seed>. Set PAYCHAOS_FAULT_BACKEND=toxiproxy to soak
-# the real Toxiproxy backend.
+# the real Toxiproxy backend. SOAK_HOG=1 keeps one core busy (a CPU hog, the
+# busy CI machine) for the whole soak.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seeds=${1:-"$(for _ in 1 2 3 4 5; do echo $((RANDOM * 32768 + RANDOM)); done | tr '\n' ' ')"}
@@ -20,6 +21,12 @@ declare -A target_file=(
 )
 [ -d examples/node_shop/node_modules ] || make --no-print-directory node_shop >/dev/null
 mkdir -p reports/soak
+if [ "${SOAK_HOG:-0}" = 1 ]; then
+  python3 -c 'while True: pass' &
+  hog=$!
+  trap 'kill $hog 2>/dev/null' EXIT
+  echo "soak: a CPU hog (pid $hog) keeps one core busy"
+fi
 passed=0; failed=0
 for t in $targets; do
   read -r target contract <<<"${target_file[$t]}"
