@@ -40,7 +40,7 @@ class ScenarioResult(BaseModel):
     name: str
     file: str
     seed: int
-    status: str = "error"  # passed | failed | error | interrupted
+    status: str = "error"  # passed | failed | error | interrupted | skipped (not run; summary["skipped"] says why)
     started: str = ""
     ended: str = ""
     duration_s: float = 0.0
@@ -85,7 +85,7 @@ class RunJournal(BaseModel):
 
     def tally(self) -> dict[str, int]:
         totals = {"pass": 0, "fail": 0, "skipped": 0, "error": 0, "scenarios": len(self.scenarios),
-                  "scenarios_failed": 0, "scenarios_error": 0}
+                  "scenarios_failed": 0, "scenarios_error": 0, "scenarios_skipped": 0}
         for s in self.scenarios:
             for v in s.verdicts:
                 totals[v.status] += 1
@@ -93,6 +93,8 @@ class RunJournal(BaseModel):
                 totals["scenarios_failed"] += 1
             elif s.status in ("error", "interrupted"):
                 totals["scenarios_error"] += 1
+            elif s.status == "skipped":
+                totals["scenarios_skipped"] += 1
         self.totals = totals
         return totals
 
@@ -114,12 +116,15 @@ def new_journal(seed: int, command: list[str], replay: str, inputs: dict[str, An
 
 
 def exit_code_for(journal: RunJournal) -> int:
-    """0 all checks pass; 1 a check failed; 3 the harness could not run (or was interrupted: 130)."""
+    """0 all checks pass; 1 a check failed; 3 the harness could not run, or nothing was judged because
+    every scenario was skipped (or it was interrupted: 130)."""
     t = journal.tally()
     if journal.status == "interrupted":
         return 130
     if t["fail"] or t["scenarios_failed"]:
         return 1
     if t["error"] or t["scenarios_error"]:
+        return 3
+    if t["scenarios"] and t["scenarios_skipped"] == t["scenarios"]:
         return 3
     return 0

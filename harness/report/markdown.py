@@ -9,7 +9,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from harness.evidence.journal import RunJournal
 from harness.evidence.money import add_amounts
-from harness.report.text import money, verdict_text
+from harness.report.text import from_contract, money, skip_reason, verdict_text
 
 __all__ = ["render_markdown", "write_markdown", "headline"]
 
@@ -25,9 +25,13 @@ def headline(j: RunJournal) -> tuple[str, str]:
         word = "FAIL"
     elif t["error"] or t["scenarios_error"]:
         word = "ERROR"
+    elif t["scenarios"] and t["scenarios_skipped"] == t["scenarios"]:
+        word = "NOTHING JUDGED"  # every scenario skipped: not a pass
     else:
         word = "PASS"
-    text = (f"{t['scenarios']} scenarios: {t['pass']} checks passed, {t['fail']} failed, {t['skipped']} skipped, "
+    skipped = t["scenarios_skipped"]
+    scenarios = f"{t['scenarios']} scenarios" + (f" ({skipped} skipped)" if skipped else "")
+    text = (f"{scenarios}: {t['pass']} checks passed, {t['fail']} failed, {t['skipped']} skipped, "
             f"{t['error']} errors.")
     return word, text
 
@@ -56,7 +60,8 @@ def render_markdown(j: RunJournal) -> str:
 
     tpl = _env().get_template("summary.md.j2")
     return tpl.render(j=j, verdict_word=word, headline=text, status_icon=lambda s: _ICON.get(s, ""), count=count,
-                      at_risk=at_risk, rel=rel, fmt_counts=fmt_counts, verdict_text=verdict_text)
+                      at_risk=at_risk, rel=rel, fmt_counts=fmt_counts, verdict_text=verdict_text,
+                      skip_reason=skip_reason, from_contract=lambda s: from_contract(j.inputs, s.name))
 
 
 def write_markdown(j: RunJournal, path: Path) -> None:

@@ -15,7 +15,7 @@ from rich.text import Text
 from harness.evidence.journal import RunJournal
 from harness.evidence.money import add_amounts
 from harness.report.markdown import headline
-from harness.report.text import money, verdict_text
+from harness.report.text import money, skip_reason, verdict_text
 from harness.run.observer import RunObserver
 
 __all__ = ["TerminalObserver", "print_report"]
@@ -74,9 +74,10 @@ class TerminalObserver(RunObserver):
         style = _STYLE.get(result.status, "")
         counts = {k: sum(1 for v in result.verdicts if v.status == k) for k in ("pass", "fail", "skipped", "error")}
         detail = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+        why = result.error or skip_reason(result)
         self.console.print(f"  [{style}]{result.status.upper()}[/] {escape(result.name)} in {result.duration_s:.1f}s"
                            + (f" ({detail})" if detail else "")
-                           + (f": {escape(result.error)}" if result.error else ""))
+                           + (f": {escape(why)}" if why else ""))
         loose = result.summary.get("unattributed_attempts", 0)
         if loose:
             self.console.print(f"    {loose} of {result.summary.get('provider_requests')} provider requests not tied "
@@ -104,7 +105,8 @@ def print_report(console: Console, j: RunJournal) -> None:
     table.add_column("measured / reason", overflow="fold", min_width=30)
     for s in j.scenarios:
         if not s.verdicts:
-            table.add_row(s.name, "run", Text(s.status, style=_STYLE.get(s.status, "")), escape(s.error or ""))
+            table.add_row(s.name, "run", Text(s.status, style=_STYLE.get(s.status, "")),
+                          escape(s.error or skip_reason(s) or ""))
         for i, v in enumerate(s.verdicts):
             shown = v.measured if v.status in ("pass", "fail") else v.reason
             table.add_row(s.name if i == 0 else "", v.check, Text(v.status, style=_STYLE.get(v.status, "")),

@@ -8,7 +8,22 @@ from typing import Any
 from harness.checks.base import Example, Verdict
 from harness.evidence.money import format_amounts
 
-__all__ = ["verdict_text", "example_text", "event_line", "money"]
+__all__ = ["verdict_text", "example_text", "event_line", "money", "skip_reason", "from_contract"]
+
+
+def skip_reason(s: Any) -> str | None:
+    """Why a scenario was not run (its story needs a number the contract does not state), or None."""
+    return s.summary.get("skipped") if s.status == "skipped" else None
+
+
+def from_contract(inputs: dict[str, Any], scenario: str) -> list[str]:
+    """The scenario's fault numbers taken from the contract, as the journal's inputs record them:
+    ``slower-than-client-timeout delay_ms 1500 ms (timeouts.cardpay.client_ms 1000 + 500 ms)``."""
+    for rec in inputs.get("scenarios", []):
+        if rec.get("name") == scenario:
+            return [f"{f.get('name')} {key} {d.get('text')}" for f in rec.get("faults", [])
+                    for key, d in (f.get("derived") or {}).items()]
+    return []
 
 
 def money(amounts: dict[str, int] | None, exponents: dict[str, int] | None = None) -> str:

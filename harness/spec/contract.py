@@ -15,7 +15,7 @@ from mock_providers.core.profile import FAILURE_CLASSES as _NEUTRAL
 from harness.spec.types import Strict
 
 __all__ = ["Contract", "RetryClause", "Backoff", "IdempotencyClause", "ErrorsClause", "DegradationClause", "MoneyClause",
-           "ReconcileClause", "FAILURE_CLASSES", "SDK_UNHINTED_TRANSIENT"]
+           "ReconcileClause", "ProviderTimeouts", "FAILURE_CLASSES", "SDK_UNHINTED_TRANSIENT"]
 
 # The provider-neutral failure classes contracts name; every provider profile
 # maps its own status and error codes onto them (mock_providers/core/profile.py).
@@ -142,6 +142,15 @@ class DegradationClause(Strict):
     max_response_ms: int = Field(ge=1, description="every pay call is answered within this, even when nothing can pay")
 
 
+class ProviderTimeouts(Strict):
+    """The service's documented timeouts towards one provider instance. No check
+    enforces them: scenarios use them to aim their faults (a delay just over the
+    client timeout), see ``harness.spec.relative``."""
+
+    client_ms: int = Field(ge=1, le=600_000, description="how long one request to the provider may take before the "
+                           "service gives up on it (per attempt)")
+
+
 class MoneyClause(Strict):
     """Money invariants are always checked; this only tunes them."""
 
@@ -158,4 +167,6 @@ class Contract(Strict):
     errors: ErrorsClause | None = None
     degradation: DegradationClause | None = None
     reconcile: ReconcileClause | None = None
+    # provider instance (as the target and the scenarios name it) -> its timeouts
+    timeouts: dict[str, ProviderTimeouts] | None = None
     money: MoneyClause = Field(default_factory=MoneyClause)

@@ -20,6 +20,7 @@ from harness.spec import catalog
 from harness.spec.contract import Contract
 from harness.spec.faults import parse_faults
 from harness.spec.messages import did_you_mean, issues_from_validation
+from harness.spec.relative import ContractNumbers
 from harness.spec.scenario import FaultSpec, Scenario
 from harness.spec.source import Document, load_document
 from harness.spec.target import Target
@@ -64,6 +65,9 @@ class LoadedScenario:
     faults: tuple[FaultSpec, ...]
     checks: tuple[str, ...]  # resolved clause ids, money included
     instances: dict[str, str] = field(default_factory=dict)  # provider instance -> type
+    # Why it cannot run with this contract (its story needs a number the contract does not state):
+    # the run skips it with this reason. None: it runs.
+    skip: str | None = None
 
 
 @dataclass
@@ -229,6 +233,14 @@ def load_contract(path: str | Path) -> LoadedContract:
     return LoadedContract(Path(path), doc, spec)
 
 
+def _contract_instances(contract: LoadedContract, target: Target) -> list[SpecIssue]:
+    """The contract's per-instance numbers name instances the target has."""
+    known = list(target.providers)
+    return [contract.doc.issue(("timeouts", name), f"{name!r} is not a provider instance of the target "
+                               f"({', '.join(known)}){did_you_mean(name, known)}; name it as the target file does")
+            for name in contract.spec.timeouts or {} if name not in target.providers]
+
+
 def _instances(doc: Document, spec: Scenario, target: Target | None) -> tuple[dict[str, str], list[SpecIssue]]:
     """Provider instance -> type: the scenario's type, else the target's, else the instance name."""
     instances: dict[str, str] = {}
@@ -258,7 +270,11 @@ def _instances(doc: Document, spec: Scenario, target: Target | None) -> tuple[di
     return instances, issues
 
 
-def load_scenario(path: str | Path, target: Target | None = None) -> LoadedScenario:
+def load_scenario(path: str | Path, target: Target | None = None,
+                  contract: LoadedContract | None = None) -> LoadedScenario:
+    """One scenario, its numbers relative to the contract resolved against ``contract``.
+    Without a contract, or when it does not state a number the scenario needs, it
+    loads with ``skip`` saying why (a malformed reference is an error all the same)."""
     from harness.checks import resolve_checks  # checks import spec models; avoid a cycle at import time
 
     doc = load_document(path)
@@ -282,7 +298,8 @@ def load_scenario(path: str | Path, target: Target | None = None) -> LoadedScena
             issues.append(doc.issue(("workload", "cards", card), f"unknown test card{did_you_mean(card, known_cards)}; "
                                     f"known: {', '.join(sorted(known_cards))}"))
 
-    faults, fault_issues = parse_faults(spec.faults, list(instances), doc)
+    numbers = ContractNumbers(contract, list(instances))
+    faults, fault_issues = parse_faults(spec.faults, list(instances), doc, numbers)
     issues.extend(fault_issues)
     for fault in faults:
         if fault.provider is None and target is not None and target.start is None:
@@ -290,14 +307,16 @@ def load_scenario(path: str | Path, target: Target | None = None) -> LoadedScena
                                     "the target file has no start section (paychaos did not start it); add one or "
                                     "remove this fault"))
         if fault.at >= spec.workload.max_duration_s:
+            how = f" (at is {fault.derived['at'].text})" if "at" in fault.derived else ""
             issues.append(doc.issue(("faults", fault.index, "at"), f"{fault.at:g}s is not before the workload ends "
-                                    f"(max_duration_s {spec.workload.max_duration_s:g}s), so it would never apply"))
+                                    f"(max_duration_s {spec.workload.max_duration_s:g}s), so it would never apply"
+                                    + how))
 
     checks, check_issues = resolve_checks(spec.verify)
     issues.extend(doc.issue(("verify", i), msg) for i, msg in check_issues)
     if issues:
         raise SpecError(issues)
-    return LoadedScenario(Path(path), doc, spec, tuple(faults), tuple(checks), instances)
+    return LoadedScenario(Path(path), doc, spec, tuple(faults), tuple(checks), instances, numbers.skip_reason())
 
 
 def discover_scenarios(paths: list[str | Path]) -> list[Path]:
@@ -334,6 +353,8 @@ def load_inputs(scenario_paths: list[str | Path], target_path: str | Path, contr
         contract = load_contract(contract_path)
     except SpecError as exc:
         issues.extend(exc.issues)
+    if target is not None and contract is not None:
+        issues.extend(_contract_instances(contract, target.spec))
     scenarios: list[LoadedScenario] = []
     try:
         files = discover_scenarios(scenario_paths)
@@ -343,7 +364,7 @@ def load_inputs(scenario_paths: list[str | Path], target_path: str | Path, contr
     names: dict[str, Path] = {}
     for f in files:
         try:
-            loaded = load_scenario(f, target.spec if target else None)
+            loaded = load_scenario(f, target.spec if target else None, contract)
         except SpecError as exc:
             issues.extend(exc.issues)
             continue

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from harness.spec.relative import Derived
 from harness.spec.types import Probability, Seconds, Strict
 
 __all__ = ["Scenario", "Workload", "AmountRange", "Drain", "FaultSpec", "ProviderUse"]
@@ -73,6 +74,8 @@ class FaultSpec(Strict):
     # http: the provider rule sent to the control API (kind, rate, first_n, match, attributes)
     # network: stream, toxicity and toxic attributes; process: the action's attributes
     rule: dict[str, Any]
+    # fields written relative to the contract (as written: delay_ms, for, first_n) -> how each was derived
+    derived: dict[str, Derived] = Field(default_factory=dict)
 
 
 class ProviderUse(Strict):

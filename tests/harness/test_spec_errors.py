@@ -138,6 +138,7 @@ BAD_CONTRACTS = [
     ("never_retry: [decline,", "never_retry: [timeout, decline,", "retry.never_retry: timeout cannot be both transient and never_retry"),
     ("required: [type, action, contact]", "required: [type, acton]", "errors.required[1]: must be one of"),
     ("- \"^payment failed", "- \"(unclosed", "errors.forbidden_messages: item 0 is not a valid regular expression"),
+    ("cardpay: {client_ms: 1000}", "cardpay: {client_ms: 0}", "timeouts.cardpay.client_ms: must be >= 1 (got 0)"),
 ]
 
 
