@@ -4,7 +4,8 @@ charging again. (Replays after the answer are the reconcile family's.)"""
 
 from __future__ import annotations
 
-from harness.checks.base import CheckContext, Verdict, failed, passed, pick_examples, register, skipped
+from harness.checks.base import (CheckContext, Verdict, failed, incomplete_journal, passed, pick_examples, register,
+                                 skipped)
 from harness.evidence.model import Evidence
 
 __all__: list[str] = []
@@ -15,11 +16,12 @@ __all__: list[str] = []
 def same_key_across_retries(ev: Evidence, ctx: CheckContext) -> Verdict:
     cid = "idempotency.same_key_across_retries"
     section = ctx.contract.spec.idempotency
-    if section is None or not section.same_key_across_retries:
+    if section is None:
+        return skipped(ctx, cid, "the contract has no idempotency section")
+    if not section.same_key_across_retries:
         return skipped(ctx, cid, "the contract does not promise one idempotency key per payment")
-    if ev.journal_dropped:
-        return skipped(ctx, cid, f"{ev.journal_dropped} provider journal entries were dropped; the attempt history "
-                       "is incomplete")
+    if (v := incomplete_journal(ev, ctx, cid)) is not None:
+        return v
     judged = [h for h in ev.histories() if len(h.in_call_charges) >= 2]
     keyed = [h for h in ev.histories() if h.in_call_charges]
     offenders = []

@@ -16,7 +16,8 @@ providers' profiles) and summed per currency.
 
 from __future__ import annotations
 
-from harness.checks.base import CheckContext, Verdict, failed, passed, pick_examples, register, skipped
+from harness.checks.base import (CheckContext, Verdict, failed, incomplete_journal, passed, pick_examples, register,
+                                 skipped)
 from harness.evidence.model import Attempt, Evidence, OrderHistory, TargetCall
 from harness.evidence.money import add_amounts, format_amounts
 
@@ -179,6 +180,8 @@ def unknown_resolved(ev: Evidence, ctx: CheckContext) -> Verdict:
     finals = ctx.contract.spec.money.final_states
     clause = ("an order whose last payment attempt got no answer the service could read is reported final "
               f"({', '.join(finals)}) only after a lookup or a same-key replay that got an answer")
+    if (v := incomplete_journal(ev, ctx, cid, clause)) is not None:
+        return v
     judged, offenders, uncertain = 0, [], 0
     for h in ev.histories():
         charges = h.in_call_charges

@@ -113,12 +113,17 @@ def transient(ev: Evidence, ctx: CheckContext) -> Verdict:
             why = (f"attempt {n} got {last.label()} ({last.failure}, transient{hinted}) and the target gave up after {n} of "
                    f"{r.max_attempts} allowed attempts; final state {h.final}")
             offenders.append((h, why, r.max_attempts - n))
-    if offenders:
-        return failed(ctx, cid, f"{len(offenders)} of {len(judged)} payments with a transient failure were not retried",
-                      clause=clause, judged=len(judged), offenders=len(offenders), examples=pick_examples(offenders, exponents=ev.exponents))
     note = f" ({uncertain} whose last reply a network fault may have cut were not judged)" if uncertain else ""
-    return passed(ctx, cid, f"{len(judged)} payments met transient failures; each was retried or resolved{note}",
-                  clause=clause, judged=len(judged))
+    n = len(judged) - uncertain
+    if offenders:
+        return failed(ctx, cid, f"{len(offenders)} of {n} payments with a transient failure were not retried{note}",
+                      clause=clause, judged=n, offenders=len(offenders), examples=pick_examples(offenders, exponents=ev.exponents))
+    if not n:
+        return skipped(ctx, cid, f"every payment that met a transient failure ended on a reply a network fault may "
+                       f"have cut, and the fault backend cannot say whether it reached the service ({uncertain})",
+                       clause=clause)
+    return passed(ctx, cid, f"{n} payments met transient failures; each was retried or resolved{note}",
+                  clause=clause, judged=n)
 
 
 @register("retry.never_retry", severity="major", clause="declines and invalid requests are not retried")

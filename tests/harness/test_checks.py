@@ -60,26 +60,45 @@ def verdict(cid: str, *histories: OrderHistory):
 
 
 GOOD_RETRY = [attempt(0.0, 503), attempt(0.2, 503, key="k1"), attempt(0.7, 200)]
+DECLINE = dict(decline="insufficient_funds")
+
+# Each clause: a wrong history, a fragment of its measured figure, and a right history of the same
+# kind that the clause JUDGES and passes (never one it merely skips: a skip proves nothing).
+RETRY_FAMILY = {
+    "retry.max_attempts": (
+        [attempt(i * 0.5, 503) for i in range(4)] + [attempt(2.5, 200)], "max attempts seen 5 > 3",
+        (GOOD_RETRY, "succeeded"), "max attempts seen 3 <= 3 over 1 payments"),
+    "retry.transient": (
+        [attempt(0.0, 503)], "were not retried",
+        (GOOD_RETRY, "succeeded"), "1 payments met transient failures; each was retried or resolved"),
+    "retry.never_retry": (
+        [attempt(0.0, 402, **DECLINE), attempt(0.3, 402, **DECLINE)], "retried after a non-retryable failure",
+        ([attempt(0.0, 402, **DECLINE)], "declined"), "1 non-retryable failures, none retried"),
+    "retry.backoff": (
+        [attempt(0.0, 503), attempt(0.011, 200)], "sooner than the backoff allows",
+        (GOOD_RETRY, "succeeded"), "2 retries, shortest wait 190 ms, all within the documented backoff"),
+    "retry.honour_retry_after": (
+        [attempt(0.0, 429, retry_after=1.0), attempt(0.3, 200)], "before Retry-After elapsed",
+        ([attempt(0.0, 429, retry_after=1.0), attempt(1.05, 200)], "succeeded"),  # waited 1040 ms >= 1 s
+        "1 retries after Retry-After, all waited long enough"),
+    "idempotency.same_key_across_retries": (
+        [attempt(0.0, 503), attempt(0.3, 200, key="k2")], "did not keep one idempotency key",
+        (GOOD_RETRY, "succeeded"), "1 retried payments, each kept one key"),
+}
 
 
-@pytest.mark.parametrize("cid,bad,measured", [
-    ("retry.max_attempts", [attempt(i * 0.5, 503) for i in range(4)] + [attempt(2.5, 200)], "max attempts seen 5 > 3"),
-    ("retry.transient", [attempt(0.0, 503)], "were not retried"),
-    ("retry.never_retry", [attempt(0.0, 402, decline="insufficient_funds"), attempt(0.3, 402, decline="insufficient_funds")],
-     "retried after a non-retryable failure"),
-    ("retry.backoff", [attempt(0.0, 503), attempt(0.011, 200)], "sooner than the backoff allows"),
-    ("retry.honour_retry_after", [attempt(0.0, 429, retry_after=1.0), attempt(0.3, 200)], "before Retry-After elapsed"),
-    ("idempotency.same_key_across_retries", [attempt(0.0, 503), attempt(0.3, 200, key="k2")], "did not keep one idempotency key"),
-])
-def test_retry_family_fails_the_wrong_history_and_passes_the_right_one(cid: str, bad: list[Attempt], measured: str) -> None:
+@pytest.mark.parametrize("cid", list(RETRY_FAMILY))
+def test_retry_family_fails_the_wrong_history_and_passes_the_right_one(cid: str) -> None:
+    bad, measured, (good_attempts, good_final), good_measured = RETRY_FAMILY[cid]
     final_bad = "failed" if cid == "retry.transient" else "succeeded"
     v = verdict(cid, history(bad, final_bad, charges=int(final_bad == "succeeded")))
     assert v.status == "fail", v
     assert measured in v.measured
     assert v.examples and v.examples[0].order_id == "ord_1"
     assert v.examples[0].history["events"], "the example carries the order's history"
-    good = verdict(cid, history(GOOD_RETRY, "succeeded", charges=1))
-    assert good.status in ("pass", "skipped"), good
+    good = verdict(cid, history(good_attempts, good_final, charges=int(good_final == "succeeded")))
+    assert (good.status, good.measured) == ("pass", good_measured), good
+    assert good.judged >= 1 and good.offenders == 0 and not good.examples
 
 
 @pytest.mark.parametrize("cid", ["retry.transient", "retry.never_retry", "retry.backoff", "retry.honour_retry_after",
@@ -147,6 +166,105 @@ def test_degradation_counts_no_answer_as_a_violation() -> None:
     h.calls[0] = TargetCall(order_id="ord_1", kind="pay", t_start=0, t_end=20.0, error="no complete answer within 20s")
     v = verdict("degradation.max_response_ms", h)
     assert v.status == "fail" and "no answer after 20000 ms" in v.examples[0].why
+
+
+def test_degradation_passes_answers_within_the_limit_and_fails_a_slow_one() -> None:
+    limit_s = CONTRACT.spec.degradation.max_response_ms / 1000  # 8 s in the reference contract
+    quick = history([attempt(0.0, 200)], "succeeded", charges=1, pay_elapsed=0.25)
+    at_limit = history([attempt(0.0, 503)] * 3, "failed", o=order(2), pay_status=502, pay_elapsed=limit_s)
+    v = verdict("degradation.max_response_ms", quick, at_limit)
+    assert v.status == "pass", v
+    assert v.judged == 2 and v.measured == "2 payment calls, slowest answered in 8000 ms"
+    slow = history([attempt(0.0, 200)], "succeeded", charges=1, o=order(3), pay_elapsed=limit_s + 0.5)
+    v = verdict("degradation.max_response_ms", quick, slow)
+    assert v.status == "fail" and v.offenders == 1 and v.examples[0].order_id == "ord_3"
+    assert v.examples[0].why == "answered HTTP 200 after 8500 ms > 8000 ms"
+    assert "1 of 2 payment calls were not answered within 8000 ms (slowest 8500 ms)" == v.measured
+
+
+def test_degradation_without_a_pay_call_is_skipped() -> None:
+    h = history([], "failed")
+    h.calls = [c for c in h.calls if c.kind != "pay"]  # only the lookup: nothing to time
+    v = verdict("degradation.max_response_ms", h)
+    assert v.status == "skipped" and v.reason == "no payment call was made"
+
+
+# A section left out of the contract: every check of it is skipped, saying so, even on evidence that
+# would fail it (so the skip is the section's doing, not an accident of the evidence).
+SECTION_CHECKS = {
+    "retry": ["retry.max_attempts", "retry.transient", "retry.never_retry", "retry.backoff",
+              "retry.honour_retry_after"],
+    "errors": ["errors.required"],
+    "degradation": ["degradation.max_response_ms"],
+    "reconcile": ["reconcile.replay", "reconcile.max_requests"],
+}
+
+
+def _violates_everything() -> list[OrderHistory]:
+    """Histories each of which fails some clause of every section under the reference contract."""
+    retried_decline = history([attempt(0.0, 402, **DECLINE), attempt(0.001, 402, **DECLINE),
+                               attempt(0.002, 402, **DECLINE), attempt(0.003, 402, **DECLINE)], "declined")
+    vague = {"status": "failed", "error": {"message": "Payment failed, please try again"}}
+    gave_up = history([attempt(0.0, 503, ref="ord_2", key="a"), attempt(0.001, 503, ref="ord_2", key="b")], "failed",
+                      o=order(2), pay_body=vague, pay_status=502, pay_elapsed=30.0)
+    rate_limited = history([attempt(0.0, 429, retry_after=2.0, ref="ord_3"), attempt(0.1, 200, ref="ord_3")],
+                           "succeeded", charges=1, o=order(3))
+    lookups = [lookup_after(1.0 + i * 0.01).model_copy(update={"order_ref": "ord_4"}) for i in range(60)]
+    hammered = history([attempt(0.0, None, delivery="client_gone", ref="ord_4"),
+                        late(attempt(0.5, 200, ref="ord_4", key="new"))] + lookups, "succeeded", charges=1,
+                       o=order(4))
+    return [retried_decline, gave_up, rate_limited, hammered]
+
+
+def test_the_evidence_of_the_section_tests_does_fail_every_clause() -> None:
+    ev = Evidence(orders={h.order.id: h for h in _violates_everything()}, submitted=4)
+    checks = [c for ids in SECTION_CHECKS.values() for c in ids] + ["idempotency.same_key_across_retries"]
+    statuses = {v.check: v.status for v in run_checks(checks, ev, CTX)}
+    assert statuses == dict.fromkeys(checks, "fail")
+
+
+@pytest.mark.parametrize("section", list(SECTION_CHECKS))
+def test_a_section_left_out_skips_its_checks_with_that_reason(section: str) -> None:
+    ev = Evidence(orders={h.order.id: h for h in _violates_everything()}, submitted=4)
+    verdicts = run_checks(SECTION_CHECKS[section], ev, ctx_with(**{section: None}))
+    assert [(v.check, v.status, v.reason) for v in verdicts] == [
+        (cid, "skipped", f"the contract has no {section} section") for cid in SECTION_CHECKS[section]]
+    # ...and only that section's: the others still judge (and fail) the same evidence.
+    others = [c for s, ids in SECTION_CHECKS.items() if s != section for c in ids]
+    assert {v.status for v in run_checks(others, ev, ctx_with(**{section: None}))} == {"fail"}
+
+
+def test_a_contract_without_an_idempotency_section_skips_its_clause() -> None:
+    ev = Evidence(orders={h.order.id: h for h in _violates_everything()}, submitted=4)
+    (v,) = run_checks(["idempotency.same_key_across_retries"], ev, ctx_with(idempotency=None))
+    assert (v.status, v.reason) == ("skipped", "the contract has no idempotency section")
+    section = CONTRACT.spec.idempotency.model_copy(update={"same_key_across_retries": False})
+    (off,) = run_checks(["idempotency.same_key_across_retries"], ev, ctx_with(idempotency=section))
+    assert (off.status, off.reason) == ("skipped", "the contract does not promise one idempotency key per payment")
+
+
+JOURNAL_CHECKS = ["retry.max_attempts", "retry.transient", "retry.never_retry", "retry.backoff",
+                  "retry.honour_retry_after", "reconcile.replay", "reconcile.max_requests"]
+
+
+@pytest.mark.parametrize("cid", JOURNAL_CHECKS + ["idempotency.same_key_across_retries"])
+def test_dropped_journal_entries_skip_what_the_journal_decides(cid: str) -> None:
+    histories = {h.order.id: h for h in _violates_everything()}
+    (whole,) = run_checks([cid], Evidence(orders=histories, submitted=4), CTX)
+    assert whole.status == "fail", "the same evidence, complete, fails the clause"
+    (v,) = run_checks([cid], Evidence(orders=histories, submitted=4, journal_dropped=17), CTX)
+    assert v.status == "skipped" and v.reason.startswith(
+        "17 provider journal entries were dropped; the attempt history is incomplete"), v
+    if cid in JOURNAL_CHECKS:  # through base.incomplete_journal, which says what to do
+        assert v.reason.endswith("(raise the journal capacity)")
+
+
+@pytest.mark.parametrize("cid", ["money.no_double_charge", "degradation.max_response_ms", "errors.required"])
+def test_dropped_journal_entries_do_not_stop_what_the_ledger_and_calls_decide(cid: str) -> None:
+    h = _violates_everything()[1]  # failed after 30 s with a vague error, never charged...
+    h = h.model_copy(update={"ledger": history(GOOD_RETRY, "failed", charges=2, o=order(2)).ledger})  # ...charged twice
+    (v,) = run_checks([cid], Evidence(orders={h.order.id: h}, submitted=1, journal_dropped=17), CTX)
+    assert v.status == "fail", v
 
 
 def test_a_check_that_raises_is_an_error_verdict_not_a_crash(monkeypatch) -> None:
@@ -298,10 +416,22 @@ def test_an_unknown_outcome_resolved_by_a_lookup_is_not_giving_up() -> None:
     assert verdict("retry.transient", history([certain, looked], "failed")).status == "fail"
 
 
+def _cut(a: Attempt) -> Attempt:
+    """A reply a lossy network fault may have cut, and the backend cannot say whether it reached the service."""
+    return a.model_copy(update={"klass": "unknown", "failure": "dropped", "network_fault": "resets",
+                                "reply": "unknown"})
+
+
 def test_giving_up_is_not_concluded_from_a_reply_a_network_fault_may_have_cut() -> None:
-    cut = attempt(0.0, 402, decline="insufficient_funds").model_copy(
-        update={"klass": "unknown", "failure": "dropped", "network_fault": "resets"})
-    v = verdict("retry.transient", history([cut], "declined"))
+    cut = history([_cut(attempt(0.0, 402, decline="insufficient_funds"))], "declined")
+    retried = history([attempt(0.0, 503, ref="ord_2"), attempt(0.3, 200, ref="ord_2")], "succeeded", charges=1,
+                      o=order(2))
+    v = verdict("retry.transient", cut, retried)
     assert v.status == "pass" and "1 whose last reply a network fault may have cut were not judged" in v.measured
     plain = attempt(0.0, None, delivery="dropped")
     assert verdict("retry.transient", history([plain], "declined")).status == "fail", "a drop the provider saw"
+
+
+def test_nothing_but_cut_replies_is_skipped_not_passed() -> None:
+    v = verdict("retry.transient", history([_cut(attempt(0.0, 402, decline="insufficient_funds"))], "declined"))
+    assert v.status == "skipped" and "network fault" in v.reason, v
