@@ -219,7 +219,8 @@ def _attribute(ev: Evidence, provider: str, entries: list[dict[str, Any]], ledge
 def _by_amount_and_time(ev: Evidence, raw: dict[str, Any]) -> str | None:
     """The one order that was to charge this amount in this currency and whose pay
     call was open when the charge was made; None when none or several fit."""
-    t, amount, currency = raw.get("t", 0.0), raw.get("amount"), raw.get("currency")
+    # The default of `t` never decides: an entry without it fails as a LedgerEntry below either way.
+    t, amount, currency = raw.get("t", 0.0), raw.get("amount"), raw.get("currency")  # mutation: equivalent
     fits = []
     for h in ev.orders.values():
         if h.expected_amount != amount or h.order.currency != currency:
@@ -229,7 +230,7 @@ def _by_amount_and_time(ev: Evidence, raw: dict[str, Any]) -> str | None:
             if c.kind == "pay" and start <= t <= (end if c.status is not None else float("inf")):
                 fits.append(h.order.id)
                 break
-        if len(fits) > 1:
+        if len(fits) > 1:  # mutation: equivalent(number) (an early exit: the return below decides)
             return None
     return fits[0] if len(fits) == 1 else None
 
@@ -238,7 +239,7 @@ def _object_in_path(path: str, by_object: dict[str, str]) -> str | None:
     """``/v1/payment_intents/pi_123/confirm`` names pi_123."""
     if not by_object:
         return None
-    for segment in path.split("?", 1)[0].split("/"):
+    for segment in path.split("?", 1)[0].split("/"):  # mutation: equivalent(number) ([0]: any maxsplit)
         oid = by_object.get(segment)
         if oid is not None:
             return oid
@@ -248,12 +249,15 @@ def _object_in_path(path: str, by_object: dict[str, str]) -> str | None:
 def _mark_network_losses(ev: Evidence, faults: list[FaultEvent], deliveries: dict[str, list[dict[str, Any]]]) -> None:
     """Say, per attempt, whether its reply reached the service (``Attempt.reply``)."""
     windows: dict[str, list[tuple[float, float, str]]] = {}
+    lag = _downstream_lag(faults)
     for f in faults:
         if f.layer != "network" or f.t_on is None or f.provider is None:
             continue
         stream = f.rule.get("stream", "downstream")
         if f.kind in LOSSY_BOTH or (f.kind in LOSSY_DOWNSTREAM and stream == "downstream"):
-            windows.setdefault(f.provider, []).append((f.t_on, f.t_off if f.t_off is not None else float("inf"), f.name))
+            # A reply written shortly before the window may still be held by a delaying toxic when it opens.
+            windows.setdefault(f.provider, []).append((f.t_on - lag.get(f.provider, 0.0),
+                                                       f.t_off if f.t_off is not None else float("inf"), f.name))
     conns: dict[str, dict[int, list[dict[str, Any]]]] = {}
     for instance, records in deliveries.items():
         by_port = conns.setdefault(instance, {})
@@ -281,12 +285,40 @@ def _mark_network_losses(ev: Evidence, faults: list[FaultEvent], deliveries: dic
                     a.reply = "cut"
                     _lost(a, "dropped" if window is not None else "timeout")
                     a.network_fault = a.network_fault or "reply not passed on by the proxy"
-            elif window is not None:
-                if a.status is not None and _answer_shows(h, a):
-                    a.reply = "reached"
-                else:
-                    a.reply = "unknown"
+            elif window is not None and a.status is not None:  # a reply was written; it may have been cut
+                a.reply = "unknown"
+            elif window is not None:  # nothing was written: the provider's view (unknown) holds
+                continue
+        if any(a.reply == "unknown" for a in h.attempts):
+            _proven_by_the_answer(h)
+            for a in h.attempts:
+                if a.reply == "unknown":
                     _lost(a, "dropped")
+
+
+# A reply's size, for the time a slicer or bandwidth toxic holds it (cardpay's replies are 1-3 KB).
+_REPLY_BYTES_BOUND = 8192
+
+
+def _downstream_lag(faults: list[FaultEvent]) -> dict[str, float]:
+    """Per instance, an upper bound (s) of how long the downstream toxics may hold a
+    reply in the proxy: latency + jitter, slices, bandwidth, plus 100 ms."""
+    lag: dict[str, float] = {}
+    for f in faults:
+        attrs = f.rule.get("attributes") or f.rule
+        if f.layer != "network" or f.provider is None or f.rule.get("stream", "downstream") != "downstream":
+            continue
+        if f.kind == "latency":
+            held = (float(attrs.get("latency", 0)) + float(attrs.get("jitter", 0))) / 1000
+        elif f.kind == "slicer":
+            smallest = max(1, int(attrs.get("average_size", 1)) - int(attrs.get("size_variation", 0)))
+            held = float(attrs.get("delay", 0)) / 1e6 * (_REPLY_BYTES_BOUND / smallest)
+        elif f.kind == "bandwidth":
+            held = _REPLY_BYTES_BOUND / (1000 * max(1.0, float(attrs.get("rate", 1))))
+        else:
+            continue
+        lag[f.provider] = lag.get(f.provider, 0.1) + min(held, 5.0)
+    return lag
 
 
 def _connection(records, t: float) -> dict[str, Any] | None:
@@ -304,13 +336,21 @@ def _lost(a: Attempt, failure: str) -> None:
     a.retry_hint = None  # a hint in a reply that never arrived says nothing
 
 
-def _answer_shows(h: OrderHistory, a: Attempt) -> bool:
-    """The service's own answers prove it got this reply: they carry the decline
-    code that only this reply (or a replay of it) could have told it."""
-    code = a.decline_code
-    if not code:
-        return False
-    return any(_contains(c.body, code) or (c.text and code in c.text) for c in h.calls)
+def _proven_by_the_answer(h: OrderHistory) -> None:
+    """The service's own answers prove it got a reply: they carry a decline code
+    that only a reply carrying it could have told it. Of the replies of unknown
+    fate that carry it, only the LAST one sent before that answer is proven (a
+    retry under the same key replays the same code: the earlier reply may still
+    have been cut)."""
+    for c in h.calls:
+        answered = c.span[1]
+        carrying: dict[str, Attempt] = {}
+        for a in sorted(h.attempts, key=lambda a: (a.t_start, a.seq)):
+            if a.decline_code and a.status is not None and a.phase != "customer" and a.t_start <= answered:
+                carrying[a.decline_code] = a
+        for code, a in carrying.items():
+            if a.reply == "unknown" and (_contains(c.body, code) or (c.text and code in c.text)):
+                a.reply = "reached"
 
 
 def _contains(value: Any, needle: str) -> bool:

@@ -107,6 +107,38 @@ def test_the_services_answer_proves_a_decline_reached_it() -> None:
     assert (b.reply, b.klass) == ("unknown", "unknown")
 
 
+def test_of_a_decline_and_its_replay_only_the_last_one_is_proven() -> None:
+    # The first 402's reply may have been cut (the service retried under the same key); the replay reached it.
+    first = entry(1, 1.0, status=402, klass="failed", failure="decline", decline="insufficient_funds")
+    replay = entry(2, 1.5, status=402, klass="failed", failure="decline", decline="insufficient_funds")
+    said = call("pay", 0.9, 1.7, "declined", {"status": "declined", "code": "insufficient_funds"})
+    ev = evidence([first, replay], [said], faults=[RESETS])
+    assert [(a.reply, a.klass) for a in attempts(ev)] == [("unknown", "unknown"), ("reached", "failed")]
+    (v,) = run_checks(["retry.never_retry"], ev, CTX)
+    assert v.status != "fail", "a retry after a reply that may never have arrived is not a retried decline"
+
+
+def test_a_reply_the_provider_never_wrote_keeps_its_class_under_a_lossy_fault() -> None:
+    (a,) = attempts(evidence([lost(1, 1.0)], [call("pay", 0.9, 3.2, "pending")], faults=[RESETS]))
+    assert (a.reply, a.klass, a.failure, a.network_fault) == (None, "unknown", "timeout", "resets")
+
+
+def test_a_reply_written_just_before_the_window_may_be_held_into_it_by_latency() -> None:
+    latency = FaultEvent(name="jittery", kind="latency", layer="network", provider="cardpay", t_on=0.0, t_off=9.0,
+                         rule={"stream": "downstream", "attributes": {"latency": 80, "jitter": 40}})
+    resets = RESETS.model_copy(update={"t_on": 3.0, "t_off": 4.0})
+    held = entry(1, 2.8, status=402, klass="failed", failure="decline", decline="insufficient_funds")
+    early = entry(2, 2.0, key="k2", ref="ord_1")
+    calls = [call("pay", 1.9, 3.5, "pending")]
+    ev = evidence([held, early], calls, faults=[latency, resets])
+    by_seq = {a.seq: a for a in attempts(ev)}
+    assert (by_seq[1].reply, by_seq[1].klass) == ("unknown", "unknown"), "2.8 s + up to 0.22 s held reaches 3.0 s"
+    assert (by_seq[2].reply, by_seq[2].klass) == (None, "ok"), "written 1 s before: delivered before the resets"
+    # Without the latency toxic the same reply was delivered before the window opened.
+    (a, _) = sorted(attempts(evidence([held, early], calls, faults=[resets])), key=lambda a: a.seq)
+    assert (a.reply, a.klass) == (None, "failed")
+
+
 def test_upstream_toxics_lose_no_reply() -> None:
     up = RESETS.model_copy(update={"rule": {"stream": "upstream"}})
     (a,) = attempts(evidence([entry(1, 1.0)], [call("pay", 0.9, 1.2, "succeeded")], faults=[up]))
