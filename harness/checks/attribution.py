@@ -43,7 +43,10 @@ def coverage(ev: Evidence, ctx: CheckContext) -> Verdict:
                       f"orders{note}", judged=total, offenders=unattributed, figures=figures)
     examples = "; ".join(f"{a.provider} seq {a.seq}: {a.method} {a.path} (order ref {a.order_ref or 'none'}, key "
                          f"{(a.idempotency_key or 'none')[:32]})" for a in ev.unattributed_examples[:3])
-    inst = next(iter(sorted(ev.attribution)))
+    if not examples:  # only ledger entries are over: name them
+        examples = ", ".join(f"{e.provider}:{e.object_id or '?'} ({e.kind} of {e.amount} {e.currency})"
+                             for e in ev.unattributed_ledger[:3]) or "none recorded"
+    inst = over[0].split(":", 1)[0]  # the fix names an instance that is over its limit
     return errored(ctx, cid, f"could not be tied to any order: {', '.join(over)}. For example: {examples}. To judge "
                    f"this service, {HOW_TO.format(inst=inst)}", judged=total, offenders=unattributed,
                    figures=figures)

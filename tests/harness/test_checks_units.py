@@ -676,3 +676,13 @@ def test_an_answer_no_rule_matches_is_ok_only_when_2xx() -> None:
     ranged = dataclasses.replace(bare, answers=(AnswerRule("failed", "decline", status=(402, 403)),))
     assert [ranged.classify(s, "delivered")[1] for s in (401, 402, 403, 404)] == \
         ["unavailable", "decline", "decline", "unavailable"]
+
+
+def test_coverage_names_an_instance_that_is_over_its_limit_and_ledger_examples() -> None:
+    from harness.evidence.model import LedgerEntry
+
+    stray = LedgerEntry(provider="cardpay", seq=1, t=1.0, kind="charge", amount=1200, currency="usd", object_id="pi_x")
+    v = coverage({"alpha": stats(100, 0), "cardpay": stats(0, 0, 4, 2)}, unattributed_ledger=[stray])
+    assert v.status == "error", v
+    assert "For example: cardpay:pi_x (charge of 1200 usd)" in v.reason, v.reason
+    assert v.reason.endswith("providers.cardpay.order_ref"), "the fix names the instance over its limit, not alpha"
