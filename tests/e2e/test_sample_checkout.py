@@ -299,7 +299,9 @@ def test_ambiguous_payments_are_replayed_not_guessed(run: SuiteRun) -> None:
     never_ran, committed = [], []
     for h in ev["orders"].values():
         in_call = [a for a in h["attempts"] if a["role"] == "charge" and a["phase"] == "in_call"]
-        late = [a for a in h["attempts"] if a["phase"] == "after_answer"]
+        # After the answer; a background replay that happens to start while a drain lookup is open is phased
+        # in_lookup (paychaos cannot tell the two initiatives apart by time).
+        late = [a for a in h["attempts"] if a["phase"] in ("after_answer", "in_lookup") and a["role"] == "charge"]
         pay = next(c for c in h["calls"] if c["kind"] == "pay")
         rules = {(a.get("fault") or {}).get("rule") for a in in_call}
         charges = [e for e in h["ledger"] if e["kind"] == "charge"]
