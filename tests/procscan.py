@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-__all__ = ["Proc", "processes", "descendants", "referencing", "alive", "wait_until", "kill_all"]
+__all__ = ["Proc", "processes", "descendants", "referencing", "alive", "wait_until", "kill_all", "kind_of"]
 
 
 @dataclass(frozen=True)
@@ -107,3 +107,18 @@ def kill_all(procs: Iterable[Proc]) -> None:
             os.kill(p.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+
+
+def kind_of(p: Proc) -> str | None:
+    """What a process paychaos started is, by its command line (None: not one of ours)."""
+    if p.cmdline.startswith("/bin/sh -c"):
+        return "shell"
+    if "harness/watchdog.py" in p.cmdline:
+        return "watchdog"
+    if "mock_providers serve" in p.cmdline:
+        return "provider host"
+    if "examples.reference_target" in p.cmdline:
+        return "target"
+    if "toxiproxy-server" in p.cmdline:
+        return "toxiproxy server"
+    return None

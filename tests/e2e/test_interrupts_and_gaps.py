@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import CONTRACT, REPO, STANDARD, TARGET
-from tests.procscan import Proc, alive, descendants, kill_all, referencing, wait_until
+from tests.procscan import Proc, alive, descendants, kill_all, kind_of, referencing, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")]
 
@@ -50,14 +50,6 @@ def _paychaos(args: list[str], out: Path, *, code: str | None = None) -> subproc
                                 start_new_session=True)
 
 
-def _kind(p: Proc) -> str | None:
-    if "harness/watchdog.py" in p.cmdline:
-        return "watchdog"
-    if "mock_providers serve" in p.cmdline:
-        return "provider host"
-    if "examples.reference_target" in p.cmdline:
-        return "target"
-    return None
 
 
 def _assert_nothing_left(seen: dict[tuple[int, str], Proc], report_dir: Path) -> None:
@@ -66,7 +58,7 @@ def _assert_nothing_left(seen: dict[tuple[int, str], Proc], report_dir: Path) ->
 
     if not wait_until(lambda: not survivors(), GONE_TIMEOUT_S):
         pytest.fail(f"still running {GONE_TIMEOUT_S}s after paychaos exited:\n"
-                    + "\n".join(f"  {p.pid} {_kind(p)} ({p.state}): {p.cmdline}" for p in survivors()))
+                    + "\n".join(f"  {p.pid} {kind_of(p)} ({p.state}): {p.cmdline}" for p in survivors()))
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -90,7 +82,7 @@ def test_a_signal_mid_scenario_tears_down_writes_the_reports_and_exits_130(tmp_p
         wait_until(mid_workload, START_TIMEOUT_S)
         assert proc.poll() is None, f"paychaos exited on its own ({proc.returncode}):\n{out.read_text()[-3000:]}"
         assert calls.exists(), f"the workload did not start within {START_TIMEOUT_S}s"
-        kinds = {_kind(p) for p in seen.values()}
+        kinds = {kind_of(p) for p in seen.values()}
         assert {"watchdog", "provider host", "target"} <= kinds, kinds
 
         proc.send_signal(signum)
@@ -106,7 +98,7 @@ def test_a_signal_mid_scenario_tears_down_writes_the_reports_and_exits_130(tmp_p
         assert not (report_dir / "runs" / "card-declines").exists()
         # Teardown done: the target the journal names, and everything paychaos started, are gone.
         pid = scenario["target"]["pid"]
-        assert pid is not None and pid in {p.pid for p in seen.values() if _kind(p) == "target"}
+        assert pid is not None and pid in {p.pid for p in seen.values() if kind_of(p) == "target"}
         _assert_nothing_left(seen, report_dir)
         # The reports say so.
         suites = {s.get("name"): s for s in ET.parse(report_dir / "junit.xml").getroot().iter("testsuite")}
@@ -153,7 +145,7 @@ def test_a_harness_bug_aborts_the_run_with_exit_3_after_teardown_and_still_write
         assert wait_until(exited, START_TIMEOUT_S + EXIT_TIMEOUT_S), "paychaos did not exit"
         text = out.read_text()
         assert proc.returncode == 3, text[-3000:]
-        assert {"provider host", "target"} <= {_kind(p) for p in seen.values()}, "it got as far as starting both"
+        assert {"provider host", "target"} <= {kind_of(p) for p in seen.values()}, "it got as far as starting both"
         _assert_nothing_left(seen, report_dir)
 
         journal = json.loads((report_dir / "journal.json").read_text())

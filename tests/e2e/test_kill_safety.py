@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import CONTRACT, REPO, TARGET
-from tests.procscan import Proc, alive, descendants, kill_all, referencing, wait_until
+from tests.procscan import Proc, alive, descendants, kill_all, kind_of, referencing, wait_until
 from tests.toxiproxy_gate import need_toxiproxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")]
@@ -59,18 +59,6 @@ START_TIMEOUT_S = 60  # the run gets its children up (cold imports on a busy CI 
 GONE_TIMEOUT_S = 10  # the watchdog's grace is 2 s: 10 s leaves room for a loaded machine
 
 
-def _kind(p: Proc) -> str | None:
-    if p.cmdline.startswith("/bin/sh -c"):
-        return "shell"
-    if "harness/watchdog.py" in p.cmdline:
-        return "watchdog"
-    if "mock_providers serve" in p.cmdline:
-        return "provider host"
-    if "examples.reference_target" in p.cmdline:
-        return "target"
-    if "toxiproxy-server" in p.cmdline:
-        return "toxiproxy server"
-    return None
 
 
 def _shell_target(tmp_path: Path) -> Path:
@@ -112,10 +100,10 @@ def test_sigkill_mid_scenario_leaves_nothing_behind(tmp_path: Path, backend: str
         def everything_up() -> bool:
             below = descendants(paychaos.pid)
             seen.update((p.key, p) for p in below)
-            kinds = {_kind(p) for p in below}
+            kinds = {kind_of(p) for p in below}
             if not expected <= kinds or paychaos.poll() is not None:
                 return paychaos.poll() is not None  # stop polling: it exited on its own
-            service = [p for p in below if _kind(p) == "target"]
+            service = [p for p in below if kind_of(p) == "target"]
             if paused:
                 return all(p.state == "T" for p in service)  # SIGSTOPped by the pause fault
             log = report_dir / "runs" / "kill-me" / "target.log"
@@ -123,11 +111,11 @@ def test_sigkill_mid_scenario_leaves_nothing_behind(tmp_path: Path, backend: str
 
         wait_until(everything_up, START_TIMEOUT_S)
         assert paychaos.poll() is None, f"paychaos exited on its own ({paychaos.returncode}):\n{_output(tmp_path)}"
-        kinds = {_kind(p) for p in seen.values()}
+        kinds = {kind_of(p) for p in seen.values()}
         assert expected <= kinds, f"not everything started within {START_TIMEOUT_S}s: {sorted(map(str, kinds))}"
-        watchdog = [p for p in seen.values() if _kind(p) == "watchdog"]
+        watchdog = [p for p in seen.values() if kind_of(p) == "watchdog"]
         assert len(watchdog) == 1 and f"--parent {paychaos.pid}" in watchdog[0].cmdline, watchdog
-        in_its_group = [p for p in seen.values() if _kind(p) and p.pgid == paychaos.pid]
+        in_its_group = [p for p in seen.values() if kind_of(p) and p.pgid == paychaos.pid]
         assert not in_its_group, f"each child runs in a session of its own: {in_its_group}"
 
         if group:
@@ -142,7 +130,7 @@ def test_sigkill_mid_scenario_leaves_nothing_behind(tmp_path: Path, backend: str
 
         if not wait_until(lambda: not survivors(), GONE_TIMEOUT_S):
             pytest.fail(f"still running {GONE_TIMEOUT_S}s after paychaos was killed:\n" + "\n".join(
-                f"  {p.pid} {_kind(p)} ({p.state}): {p.cmdline}" for p in survivors().values()))
+                f"  {p.pid} {kind_of(p)} ({p.state}): {p.cmdline}" for p in survivors().values()))
     finally:
         if paychaos.poll() is None:
             paychaos.kill()

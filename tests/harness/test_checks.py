@@ -5,7 +5,6 @@ passes) when nothing reached its clause."""
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import pytest
 
@@ -13,21 +12,8 @@ from harness.checks import REGISTRY, CheckContext, run_checks
 from harness.checks import base as checks_base
 from mock_providers.cardpay.profile import PROFILE as CARDPAY
 from harness.evidence.model import Attempt, Evidence, LedgerEntry, OrderHistory, TargetCall
-from harness.spec import load_contract, load_scenario, load_target
-from harness.workload.orders import Card, Customer, Order
-
-REPO = Path(__file__).resolve().parents[2]
-TARGET = load_target(REPO / "scenarios/targets/reference.yaml")
-CONTRACT = load_contract(REPO / "scenarios/contracts/reference.yaml")
-SCENARIO = load_scenario(REPO / "scenarios/standard/card-timeouts.yaml", TARGET.spec)
-CTX = CheckContext(contract=CONTRACT, scenario=SCENARIO, target=TARGET.spec)
-VISA = Card(name="visa", provider="cardpay", expected="succeeded", category="ok",
-            fields={"number": "4242424242424242", "payment_method": "pm_card_visa"})
-WHO = Customer(name="A B", email="a@example.org", phone="1", address="x")
-
-
-def order(i: int = 1, amount: int = 1000) -> Order:
-    return Order(index=i, id=f"ord_{i}", amount=amount, currency="usd", description="d", card=VISA, customer=WHO)
+from harness.workload.orders import Order
+from tests.harness.builders import CONTRACT, CTX, REPO, SCENARIO, TARGET, VISA, WHO, order  # noqa: F401
 
 
 def attempt(t: float, status: int | None, *, dur: float = 0.01, key: str = "k1", delivery: str = "delivered",
