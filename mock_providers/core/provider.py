@@ -82,7 +82,8 @@ class Provider:
         self._roles = {r.endpoint: profile.role_of(r.endpoint) for r in self.router.routes}
         self.control = ControlApi(self)
         self.seq = 0
-        self._rid = "req_" + secrets.token_hex(4)
+        # Letters, never digits alone: "req_" + 16 digits could pass for a card number in a journal.
+        self._rid = "req_" + "".join(secrets.choice("abcdefghijkmnpqrstuvwxyz") for _ in range(6))
         self._rid_fmt = self._rid + "%08x"
 
     # -- hooks --------------------------------------------------------------
