@@ -14,6 +14,7 @@ from harness.faults.spec import ToxicSpec
 from mock_providers.cardpay import CardPay
 from mock_providers.core.server import HttpServer
 from tests.providers._wire import form, open_conn, post_bytes, read_response
+from tests.toxiproxy_gate import need_toxiproxy
 
 from .support import poll
 
@@ -109,4 +110,5 @@ async def test_a_reply_delivered_before_the_reset_still_counts(behind_proxy):
 
 
 def test_toxiproxy_cannot_say_what_reached_the_service():
+    need_toxiproxy()  # the backend finds its server when it is made
     assert ToxiproxyBackend().deliveries("cardpay") is None
