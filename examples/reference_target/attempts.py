@@ -1,4 +1,5 @@
-"""The create attempts of one payment, under the retry policy (tenacity).
+"""The attempts of one provider call of a payment (create; with manual capture
+also capture and cancel), under the retry policy (tenacity).
 
 Policy of the correct service:
 - at most `max_attempts` attempts, counting the first;
@@ -45,8 +46,9 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 def new_idempotency_key(order_id: str) -> str:
-    # Random part: a reused order id after a DB wipe must not replay an old charge.
-    return f"pay-{order_id}-{secrets.token_hex(8)}"
+    # Random part: a reused order id after a DB wipe must not replay an old charge. The "k" keeps
+    # the hex from ever standing alone as 16 digits, which a log scanner would take for a card number.
+    return f"pay-{order_id}-k{secrets.token_hex(8)}"
 
 
 @dataclass
@@ -118,9 +120,19 @@ class PaymentAttempts:
         )
 
     async def run(
-        self, order_id: str, base_key: str, form: dict[str, str], traceparent: str | None = None
+        self,
+        order_id: str,
+        base_key: str,
+        form: dict[str, str],
+        traceparent: str | None = None,
+        *,
+        call: Callable[[str], Awaitable[httpx.Response]] | None = None,
+        endpoint: str = "payment_intents.create",
     ) -> AttemptsOutcome:
+        """Attempts of `call(key)` (by default: create the intent with `form`)."""
         outcome = AttemptsOutcome(order_id)
+        if call is None:
+            call = lambda key: self.client.create_intent(form, key, traceparent)  # noqa: E731
         retrying = AsyncRetrying(
             stop=self._stop(),
             wait=self._wait(),
@@ -130,7 +142,7 @@ class PaymentAttempts:
             # Out of attempts: hand back the last result instead of RetryError.
             retry_error_callback=lambda state: state.outcome.result(),
         )
-        await retrying(self._attempt, outcome, base_key, form, traceparent)
+        await retrying(self._attempt, outcome, base_key, call, endpoint, traceparent)
         if self._should_retry(outcome.final):
             log_event(
                 "decision",
@@ -153,14 +165,19 @@ class PaymentAttempts:
         return outcome.keys[-1]
 
     async def _attempt(
-        self, outcome: AttemptsOutcome, base_key: str, form: dict[str, str], traceparent: str | None
+        self,
+        outcome: AttemptsOutcome,
+        base_key: str,
+        call: Callable[[str], Awaitable[httpx.Response]],
+        endpoint: str,
+        traceparent: str | None,
     ) -> AttemptResult:
         number = len(outcome.history) + 1
         key = self._key_for(outcome, base_key)
         self.store.record_attempt(outcome.order_id, number, self.clock())
         started = time.monotonic()
         try:
-            response = await self.client.create_intent(form, key, traceparent)
+            response = await call(key)
         except httpx.HTTPError as exc:
             result = classify_exception(exc)
         else:
@@ -172,7 +189,7 @@ class PaymentAttempts:
         outcome.keys.append(key)
         log_event(
             "provider_call",
-            endpoint="payment_intents.create",
+            endpoint=endpoint,
             order_id=outcome.order_id,
             attempt=number,
             idempotency_key=key,

@@ -224,8 +224,9 @@ class ReconcileHammer(SeededBug):
 
 
 class LegacyChargesApi(SeededBug):
-    """Creates payments through Stripe's legacy Charges API (`POST /v1/charges`),
-    an endpoint the provider does not serve.
+    """Sends its PaymentIntent request to Stripe's legacy Charges API
+    (`POST /v1/charges`), which takes other parameters: the provider refuses
+    `payment_method` as an unknown parameter, as Stripe does.
 
     Breaks: the service calls the provider's API as the provider serves it
     (an integration mismatch, not a resilience failure: the run is an error).
@@ -233,6 +234,18 @@ class LegacyChargesApi(SeededBug):
 
     name = "legacy-charges-api"
     breaks = "integration.api"
+
+
+class HoldLeftOpen(SeededBug):
+    """With manual capture (REFTARGET_CAPTURE=manual), a capture that cannot be
+    made fails the order but leaves the authorisation open: the customer's
+    money stays held on the card for an order the shop says failed.
+
+    Breaks: no money is captured, or left held, for an order reported not paid.
+    """
+
+    name = "hold-left-open"
+    breaks = "money.no_orphan_capture"
 
 
 # Read-only view: the catalogue is fixed at import time.

@@ -1,8 +1,8 @@
 """The card provider's HTTP API, Stripe style, over ONE shared httpx.AsyncClient.
 
-Only two calls are needed: create-and-confirm a PaymentIntent (form body,
-`Idempotency-Key`) and search intents by the order id stored in metadata, which
-is how an ambiguous outcome is resolved. This module speaks HTTP and returns
+Create-and-confirm a PaymentIntent (form body, `Idempotency-Key`), search
+intents by the order id stored in metadata (how an ambiguous outcome is
+resolved) and, with manual capture, capture or cancel an authorised intent. This module speaks HTTP and returns
 raw responses; `outcomes` decides what they mean.
 """
 
@@ -43,6 +43,7 @@ class Found:
     outcome: str  # "succeeded" | "declined" | "processing"
     intent_id: str
     error: dict[str, Any] | None = None  # last_payment_error of a declined intent
+    status: str | None = None  # the intent's own status ("requires_capture": authorised, not captured)
 
 
 def search_query(order_id: str) -> str:
@@ -66,6 +67,20 @@ class CardpayClient:
         if traceparent:
             headers["traceparent"] = traceparent
         return await self.http.post(self.create_path, data=form, headers=headers)
+
+    async def capture_intent(self, intent_id: str, idempotency_key: str, traceparent: str | None = None
+                             ) -> httpx.Response:
+        return await self._post(f"/v1/payment_intents/{intent_id}/capture", idempotency_key, traceparent)
+
+    async def cancel_intent(self, intent_id: str, idempotency_key: str, traceparent: str | None = None
+                            ) -> httpx.Response:
+        return await self._post(f"/v1/payment_intents/{intent_id}/cancel", idempotency_key, traceparent)
+
+    async def _post(self, path: str, idempotency_key: str, traceparent: str | None) -> httpx.Response:
+        headers = {"Idempotency-Key": idempotency_key}
+        if traceparent:
+            headers["traceparent"] = traceparent
+        return await self.http.post(path, headers=headers)
 
     async def find_order(self, order_id: str, traceparent: str | None = None) -> Found | None:
         """Search the order's intents; the best news wins: succeeded > declined > processing.
@@ -106,5 +121,5 @@ def _best(intents: Iterable[dict[str, Any]]) -> Found | None:
         if status == "requires_payment_method" and isinstance(last_error, dict):
             declined = declined or Found("declined", intent_id, last_error)
         elif status in ("processing", "requires_capture"):
-            processing = processing or Found("processing", intent_id)
+            processing = processing or Found("processing", intent_id, status=status)
     return declined or processing

@@ -45,6 +45,10 @@ class Settings:
     contact: str = DEFAULT_CONTACT
     # None = jitter from the OS entropy; an int makes the jitter replayable.
     seed: int | None = None
+    # "automatic": the provider captures on confirmation. "manual": the service
+    # authorises (a hold on the card), then captures; a capture that cannot be
+    # made is released (the hold cancelled) before the order is failed.
+    capture: str = "automatic"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -78,10 +82,12 @@ class Settings:
             reconcile_window_s=_number(env, "REFTARGET_RECONCILE_WINDOW_S", 8.0, allow_zero=True),
             contact=env.get("REFTARGET_CONTACT") or DEFAULT_CONTACT,
             seed=_integer(env, "REFTARGET_SEED", None, minimum=0),
+            capture=_choice(env, "REFTARGET_CAPTURE", ("automatic", "manual")),
         )
 
     def request_budget_s(self) -> float:
-        """Worst case a POST may take: attempts, the sleeps between them, one lookup.
+        """Worst case a POST may take: attempts, the sleeps between them, one lookup
+        (with automatic capture; manual capture adds the capture's own attempts).
 
         Used by the tests and documented for the harness's degradation clause.
         """
@@ -90,6 +96,17 @@ class Settings:
             for k in range(1, self.max_attempts)
         )
         return self.max_attempts * self.timeout_s + sleeps + self.timeout_s
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return choices[0]
+    if raw not in choices:
+        raise ConfigError(
+            f"{name}={raw!r} is invalid: it must be one of {', '.join(choices)}; unset it for {choices[0]}"
+        )
+    return raw
 
 
 def _number(env: Mapping[str, str], name: str, default: float, *, allow_zero: bool = False) -> float:

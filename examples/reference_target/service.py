@@ -7,6 +7,12 @@
          -> nothing ambiguous: failed (nothing was charged)
     pending -> the reconciler looks again until found, or the window closes -> failed
 
+With manual capture the create only authorises (a hold on the card); the
+service then captures (same discipline, a key of its own). A capture that
+cannot be made releases the hold (cancel) before the order is failed; when
+even that cannot be done the order stays pending and the reconciler, finding
+the hold, tries the capture again.
+
 Each order's attempts run in a task owned by the service, not by the HTTP
 request: a client that hangs up does not abandon a charge half-way, and a
 repeat POST for the same order simply awaits the same task.
@@ -22,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .attempts import PaymentAttempts, Sleep, new_idempotency_key
-from .bugs import FailOnAmbiguous, ForgetUnpaid, GuessOnUnknown, ReconcileNewKey, SucceedOnAmbiguous
+from .bugs import FailOnAmbiguous, ForgetUnpaid, GuessOnUnknown, HoldLeftOpen, ReconcileNewKey, SucceedOnAmbiguous
 from .cardpay import CardpayClient, Found, LookupFailed
 from .config import Settings
 from .logs import log_event
@@ -63,6 +69,10 @@ class PaymentRequest:
             "metadata[order_id]": self.order_id,
             "description": self.description or f"Order {self.order_id}",
         }
+
+    def authorise_form(self) -> dict[str, str]:
+        """The create body with manual capture: the confirmation only holds the money."""
+        return {**self.provider_form(), "capture_method": "manual"}
 
 
 class PaymentService:
@@ -136,6 +146,8 @@ class PaymentService:
             except Exception as exc:  # noqa: BLE001 - the lookup below decides
                 log_event("decision", decision="reconcile_charge_failed", order_id=order.order_id, error=repr(exc))
         answered, found = await self._lookup(order.order_id, traceparent)
+        if found is not None and found.status == "requires_capture" and self.manual_capture:
+            return await self._capture(order, found.intent_id, traceparent)
         if found is not None and found.outcome != "processing":
             return self._apply_found(order.order_id, found, via="reconciler")
         window_start = order.last_attempt_at or order.updated_at
@@ -156,9 +168,16 @@ class PaymentService:
 
     # ---- one payment --------------------------------------------------
 
+    @property
+    def manual_capture(self) -> bool:
+        return self.settings.capture == "manual"
+
     async def _process(self, order: Order, request: PaymentRequest, traceparent: str | None) -> Order:
-        outcome = await self.attempts.run(order.order_id, order.idempotency_key, request.provider_form(), traceparent)
+        form = request.authorise_form() if self.manual_capture else request.provider_form()
+        outcome = await self.attempts.run(order.order_id, order.idempotency_key, form, traceparent)
         final = outcome.final
+        if final.kind is Kind.UNCONFIRMED and final.intent_status == "requires_capture" and self.manual_capture:
+            return await self._capture(order, final.intent_id, traceparent)
         if final.kind is Kind.SUCCEEDED:
             return self._finish(order.order_id, SUCCEEDED, payment_intent=final.intent_id, reason="provider_succeeded")
         if final.kind is Kind.DECLINED:
@@ -181,6 +200,8 @@ class PaymentService:
         if outcome.ambiguous:
             # The provider may have committed under our key: ask before answering.
             _, found = await self._lookup(order.order_id, traceparent)
+            if found is not None and found.status == "requires_capture" and self.manual_capture:
+                return await self._capture(order, found.intent_id, traceparent)
             if found is None or found.outcome == "processing":
                 return self._pending(order.order_id, reason="ambiguous, lookup found nothing final")
             return self._apply_found(order.order_id, found, via="lookup")
@@ -199,6 +220,34 @@ class PaymentService:
             provider=_provider_detail(final),
             reason="provider_refused",
         )
+
+    async def _capture(self, order: Order, intent_id: str, traceparent: str | None) -> Order:
+        """Capture an authorised intent; failing that, release the hold before failing the order."""
+        order_id, key = order.order_id, order.idempotency_key
+        captured = await self.attempts.run(
+            order_id, f"{key}-capture", {}, traceparent,
+            call=lambda k: self.client.capture_intent(intent_id, k, traceparent), endpoint="payment_intents.capture",
+        )
+        if captured.final.kind is Kind.SUCCEEDED:
+            return self._finish(order_id, SUCCEEDED, payment_intent=intent_id, reason="provider_captured")
+        if captured.ambiguous:
+            # The capture may have gone through: ask before releasing anything.
+            _, found = await self._lookup(order_id, traceparent)
+            if found is not None and found.outcome == "succeeded":
+                return self._apply_found(order_id, found, via="lookup")
+            if found is None or found.status != "requires_capture":
+                return self._pending(order_id, reason="capture ambiguous, lookup found nothing final")
+        if HoldLeftOpen in self.settings.bugs:
+            return self._finish(order_id, FAILED, error=provider_unavailable(), payment_intent=intent_id,
+                                provider=_provider_detail(captured.final), reason="capture_failed")
+        released = await self.attempts.run(
+            order_id, f"{key}-release", {}, traceparent,
+            call=lambda k: self.client.cancel_intent(intent_id, k, traceparent), endpoint="payment_intents.cancel",
+        )
+        if released.final.intent_status == "canceled":
+            return self._finish(order_id, FAILED, error=provider_unavailable(), payment_intent=intent_id,
+                                provider=_provider_detail(captured.final), reason="capture_failed_hold_released")
+        return self._pending(order_id, reason="capture failed and the hold could not be released yet")
 
     async def _lookup(self, order_id: str, traceparent: str | None) -> tuple[bool, Found | None]:
         """Search the order's intents: (did the provider answer, what it found)."""

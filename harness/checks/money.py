@@ -1,9 +1,11 @@
 """Money invariants, checked on every run across ALL provider instances' ledgers.
 
-- no double charge: an order is never captured for more than its amount;
-- no orphan capture: money captured for an order the target calls failed,
-  declined, pending or does not know, in another currency than the order's,
-  or for no known order at all;
+- no double charge: an order is never captured (or captured and still held)
+  for more than its amount;
+- no orphan capture: money captured, or authorised and left held (neither
+  captured nor released when the run ends), for an order the target calls
+  failed, declined, pending or does not know, in another currency than the
+  order's, or for no known order at all;
 - the target's final state equals the ledgers': a "succeeded" order was paid;
 - every order reaches a final state once the faults are gone and the drain ends;
 - an unknown outcome is resolved, never guessed: an order whose last payment
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 from harness.checks.base import (CheckContext, Verdict, failed, incomplete_journal, passed, pick_examples, register,
                                  skipped)
-from harness.evidence.model import Attempt, Evidence, OrderHistory, TargetCall
+from harness.evidence.model import Attempt, Evidence, OrderHistory, TargetCall, open_holds
 from harness.evidence.money import add_amounts, format_amounts
 
 __all__: list[str] = []
@@ -32,23 +34,30 @@ def _risk(offenders: list[tuple[OrderHistory, str, float]]) -> dict[str, int]:
           clause="no order is charged more than once (net of refunds), across all providers")
 def no_double_charge(ev: Evidence, ctx: CheckContext) -> Verdict:
     cid = "money.no_double_charge"
-    charged = [h for h in ev.histories() if h.charges]
+    charged = [h for h in ev.histories() if h.charges or h.held]
     if not charged:
         return skipped(ctx, cid, "no order was charged, so no double charge could be seen")
     offenders = []
     for h in charged:
-        if len(h.charges) < 2:
+        cur = h.order.currency
+        holds = [(auth, amount) for auth, amount in open_holds(h.ledger) if auth.currency == cur]
+        if len(h.charges) + len(holds) < 2:
             continue  # one capture of the wrong amount is not a double charge (state_matches_ledger says it)
         # Against the amount the service was to charge; when its answer did not say, against one charge.
-        expected = h.expected_amount if h.expected_amount is not None else max(e.amount for e in h.charges)
-        excess = h.net_captured - expected
+        takes = [e.amount for e in h.charges] + [amount for _, amount in holds]
+        expected = h.expected_amount if h.expected_amount is not None else max(takes)
+        excess = h.net_captured + h.held - expected
         if excess > 0:
-            cur = h.order.currency
-            objects = ", ".join(f"{e.provider}:{e.object_id or '?'}" for e in h.charges)
+            objects = ", ".join([f"{e.provider}:{e.object_id or '?'}" for e in h.charges]
+                                + [f"{a.provider}:{a.object_id or '?'} (held)" for a, _ in holds])
             basis = (f"for an order of {ev.money(expected, cur)}" if h.expected_amount is not None
                      else f"where one charge was {ev.money(expected, cur)}")
             refunded = f", refunded {ev.money(h.refunded, cur)}" if h.refunded else ""
-            why = (f"captured {ev.money(h.captured, cur)} {basis} ({len(h.charges)} captures: {objects}){refunded}")
+            took = f"captured {ev.money(h.captured, cur)}"
+            if h.held:
+                took += f" and held {ev.money(h.held, cur)} never captured nor released"
+            what = "captures" if not holds else "captures and holds"
+            why = f"{took} {basis} ({len(takes)} {what}: {objects}){refunded}"
             offenders.append((h, why, excess))
     if offenders:
         at_risk = _risk(offenders)
@@ -60,11 +69,13 @@ def no_double_charge(ev: Evidence, ctx: CheckContext) -> Verdict:
 
 
 @register("money.no_orphan_capture", severity="critical", always=True,
-          clause="no money is captured for an order the target reports as not paid, or for no order at all")
+          clause="no money is captured, or left held on a card, for an order the target reports as not paid, "
+                 "or for no order at all")
 def no_orphan_capture(ev: Evidence, ctx: CheckContext) -> Verdict:
     cid = "money.no_orphan_capture"
-    captured = [h for h in ev.histories() if h.net_captured > 0 or h.foreign]
+    captured = [h for h in ev.histories() if h.net_captured > 0 or h.foreign or h.held]
     stray = [e for e in ev.unattributed_ledger if e.kind == "charge"]
+    stray += [auth.model_copy(update={"amount": amount}) for auth, amount in open_holds(ev.unattributed_ledger)]
     if not captured and not stray:
         return skipped(ctx, cid, "no money was captured, so no orphan capture could be seen")
     offenders, risk = [], []
@@ -76,20 +87,27 @@ def no_orphan_capture(ev: Evidence, ctx: CheckContext) -> Verdict:
                    f"({ev.money(h.expected_amount or h.order.amount, cur)})")
             offenders.append((h, why, sum(foreign.values())))
             risk.append(foreign)
-        elif h.net_captured > 0 and h.final != "succeeded":
+        elif (h.net_captured > 0 or h.held) and h.final != "succeeded":
             state = h.final or "unknown (the target could not say)"
-            why = f"captured {ev.money(h.net_captured, cur)} but the target's final state is {state}"
-            offenders.append((h, why, h.net_captured))
-            risk.append({cur: h.net_captured})
+            took = []
+            if h.net_captured > 0:
+                took.append(f"captured {ev.money(h.net_captured, cur)}")
+            if h.held:
+                took.append(f"held {ev.money(h.held, cur)} on the card, never captured nor released")
+            why = f"{' and '.join(took)} but the target's final state is {state}"
+            offenders.append((h, why, max(h.net_captured, 0) + h.held))
+            risk.append({cur: max(h.net_captured, 0) + h.held})
     risk.extend({e.currency: e.amount} for e in stray)
     if offenders or stray:
         at_risk = add_amounts(risk)
         parts = []
         if offenders:
-            parts.append(f"{len(offenders)} orders captured but not reported paid")
+            held = any(h.held for h, _, _ in offenders)
+            parts.append(f"{len(offenders)} orders captured{' or held' if held else ''} but not reported paid")
         if stray:
             objects = ", ".join(sorted({f"{e.provider}:{e.object_id or '?'}" for e in stray})[:5])
-            parts.append(f"{len(stray)} charges carry no known order ({objects})")
+            what = "charges" if all(e.kind == "charge" for e in stray) else "charges or open holds"
+            parts.append(f"{len(stray)} {what} carry no known order ({objects})")
         return failed(ctx, cid, "; ".join(parts) + f"; {format_amounts(at_risk, ev.exponents)} at risk",
                       judged=len(captured) + len(stray), offenders=len(offenders) + len(stray),
                       examples=pick_examples(offenders, exponents=ev.exponents), money_at_risk=at_risk,

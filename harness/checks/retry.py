@@ -96,7 +96,7 @@ def transient(ev: Evidence, ctx: CheckContext) -> Verdict:
         return v
     judged = [h for h in ev.histories() if any(r.is_transient(a.failure, a.retry_hint) for a in h.in_call_charges)]
     if not judged:
-        return skipped(ctx, cid, "no payment met a transient failure (the faults hit nothing)", clause=clause)
+        return skipped(ctx, cid, "no payment attempt met a transient failure (no fault hit a payment attempt)", clause=clause)
     offenders = []
     uncertain = 0
     for h in judged:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from harness.workload.orders import Order
 
-__all__ = ["TargetCall", "Attempt", "LedgerEntry", "FaultEvent", "OrderHistory", "Evidence"]
+__all__ = ["TargetCall", "Attempt", "LedgerEntry", "FaultEvent", "OrderHistory", "Evidence", "open_holds"]
 
 
 class _Model(BaseModel):
@@ -117,16 +117,38 @@ class Attempt(_Model):
 
 
 class LedgerEntry(_Model):
+    """One movement in a provider's ledger: ``charge`` (captured), ``refund``,
+    ``authorize`` (held on the payer's card for a later capture) or ``release``
+    (a hold ended without capture). A capture of a hold is a ``charge`` on the
+    same object: it spends the hold."""
+
     provider: str  # the instance whose ledger holds it
     seq: int
     t: float
-    kind: Literal["charge", "refund"]
+    kind: Literal["charge", "refund", "authorize", "release"]
     amount: int  # minor units of currency
     currency: str
     object_id: str | None = None  # the provider object the money moved for
     order_ref: str | None = None
     inferred: bool = False  # tied to its order only by amount and time (the last resort)
     idempotency_key: str | None = None
+
+
+def open_holds(entries: list[LedgerEntry]) -> list[tuple[LedgerEntry, int]]:
+    """Authorisations still holding money: (the authorisation, amount still held).
+
+    A hold is spent by a capture (a ``charge`` on the same provider object) and
+    by a ``release``; what is left when the run ends is money the payer cannot
+    use, though nobody was paid."""
+    held: dict[tuple[str, str | None], list] = {}
+    for e in sorted(entries, key=lambda e: (e.provider, e.seq)):
+        key = (e.provider, e.object_id)
+        if e.kind == "authorize":
+            slot = held.setdefault(key, [e, 0])
+            slot[1] += e.amount
+        elif key in held and e.kind in ("charge", "release"):
+            held[key][1] -= e.amount
+    return [(auth, amount) for auth, amount in held.values() if amount > 0]
 
 
 class FaultEvent(_Model):
@@ -185,9 +207,14 @@ class OrderHistory(_Model):
         return sum(e.amount for e in self.ledger if e.kind == "refund" and e.currency == self.order.currency)
 
     @property
+    def held(self) -> int:
+        """Authorised for this order and still held (never captured nor released), in the order's currency."""
+        return sum(amount for auth, amount in open_holds(self.ledger) if auth.currency == self.order.currency)
+
+    @property
     def foreign(self) -> list[LedgerEntry]:
-        """Ledger entries in another currency than the order's: never expected."""
-        return [e for e in self.ledger if e.currency != self.order.currency]
+        """Captures and refunds in another currency than the order's: never expected."""
+        return [e for e in self.ledger if e.currency != self.order.currency and e.kind in ("charge", "refund")]
 
     @property
     def net_captured(self) -> int:

@@ -1,5 +1,6 @@
-"""CardPay: a Stripe-compatible card acquirer (API v1 subset) that the
-official stripe SDK talks to unchanged.
+"""CardPay: a Stripe-compatible card acquirer, as strict and as wide as
+Stripe's API v1 for card payments (PaymentIntents, Charges, Refunds, Customers,
+PaymentMethods), that the official stripe SDKs talk to unchanged.
 
 Auth: ``Authorization: Bearer sk_test_...`` (or HTTP Basic with the key as
 user name, as Stripe accepts). By default any ``sk_test_`` key passes; set
@@ -14,6 +15,8 @@ import binascii
 from ..core.provider import Provider, Result
 from ..core.routing import Route
 from .errors import publishable_refused, status_error, stripe_error, unauthorized
+from .charges import ChargesApi
+from .customers import CustomersApi
 from .intents import IntentStore
 from .payment_intents import PaymentIntentsApi
 from .payment_methods import PaymentMethodsApi
@@ -22,8 +25,12 @@ from .refunds import RefundsApi
 
 __all__ = ["CardPay"]
 
+# What a publishable key (the customer's browser, Stripe.js) may call; the intent
+# calls only with that intent's client_secret (checked in ``authorize``).
+_PUBLISHABLE = frozenset({"payment_methods.create", "payment_intents.confirm", "payment_intents.retrieve"})
 
-class CardPay(PaymentIntentsApi, PaymentMethodsApi, RefundsApi, Provider):
+
+class CardPay(PaymentIntentsApi, ChargesApi, RefundsApi, CustomersApi, PaymentMethodsApi, Provider):
     PROFILE = PROFILE
     config_keys = ("api_keys", "publishable_keys")
 
@@ -33,17 +40,35 @@ class CardPay(PaymentIntentsApi, PaymentMethodsApi, RefundsApi, Provider):
         self.publishable_keys: frozenset[str] | None = None  # None: any pk_test_ key
         self._last_good_auth: bytes | None = None  # the hot path sees one key over and over
         super().__init__(**kwargs)
-        self.ledger.objects = self.store.intents  # one dict for both: memory per request counts
+        self._link_ledger()
+
+    def _link_ledger(self) -> None:
+        # The store's own dicts are the ledger's object tables: memory per request counts.
+        self.ledger.objects = self.store.intents
+        self.ledger.more_objects = (self.store.direct_charges,)
 
     def routes(self) -> list[Route]:
         return [
             Route("POST", "/v1/payment_intents", "payment_intents.create", self.pi_create),
+            Route("GET", "/v1/payment_intents", "payment_intents.list", self.pi_list),
             Route("GET", "/v1/payment_intents/search", "payment_intents.search", self.pi_search),
             Route("GET", "/v1/payment_intents/{id}", "payment_intents.retrieve", self.pi_retrieve),
+            Route("POST", "/v1/payment_intents/{id}", "payment_intents.update", self.pi_update),
             Route("POST", "/v1/payment_intents/{id}/confirm", "payment_intents.confirm", self.pi_confirm),
+            Route("POST", "/v1/payment_intents/{id}/capture", "payment_intents.capture", self.pi_capture),
             Route("POST", "/v1/payment_intents/{id}/cancel", "payment_intents.cancel", self.pi_cancel),
+            Route("POST", "/v1/charges", "charges.create", self.charge_create),
+            Route("GET", "/v1/charges", "charges.list", self.charge_list),
+            Route("GET", "/v1/charges/{id}", "charges.retrieve", self.charge_retrieve),
+            Route("POST", "/v1/charges/{id}/capture", "charges.capture", self.charge_capture),
             Route("POST", "/v1/refunds", "refunds.create", self.refund_create),
+            Route("GET", "/v1/refunds", "refunds.list", self.refund_list),
+            Route("GET", "/v1/refunds/{id}", "refunds.retrieve", self.refund_retrieve),
+            Route("POST", "/v1/customers", "customers.create", self.customer_create),
+            Route("GET", "/v1/customers/{id}", "customers.retrieve", self.customer_retrieve),
             Route("POST", "/v1/payment_methods", "payment_methods.create", self.pm_create),
+            Route("GET", "/v1/payment_methods/{id}", "payment_methods.retrieve", self.pm_retrieve),
+            Route("POST", "/v1/payment_methods/{id}/attach", "payment_methods.attach", self.pm_attach),
         ]
 
     # -- provider hooks -------------------------------------------------------
@@ -68,10 +93,10 @@ class CardPay(PaymentIntentsApi, PaymentMethodsApi, RefundsApi, Provider):
         raw = req.headers.get(b"authorization")
         if raw is None or raw == self._last_good_auth or not (_api_key(raw) or "").startswith("pk_"):
             return None
+        if route.endpoint not in _PUBLISHABLE:
+            return publishable_refused()
         if route.endpoint == "payment_methods.create":
             return None  # tokenizing a card is what a publishable key is for
-        if route.endpoint not in ("payment_intents.confirm", "payment_intents.retrieve"):
-            return publishable_refused()
         intent = self.store.get(args.get("id", ""))
         secret = params.get("client_secret")
         if intent is None or secret is None or secret != intent.client_secret:
@@ -110,14 +135,30 @@ class CardPay(PaymentIntentsApi, PaymentMethodsApi, RefundsApi, Provider):
 
     def order_ref_of(self, route, params, args) -> str | None:
         endpoint = route.endpoint
-        if endpoint == "payment_intents.create":
+        if endpoint in ("payment_intents.create", "charges.create"):
             return params.get(self.order_ref_field)
         if endpoint == "payment_intents.search":
             return self.search_order_ref(params)
-        if endpoint == "payment_methods.create":
-            return None
-        ident = args.get("id") if endpoint != "refunds.create" else params.get("payment_intent")
-        intent = self.store.get(ident) if ident else None
+        store = self.store
+        kind, _, verb = endpoint.partition(".")
+        if kind == "payment_intents":
+            ident = args.get("id") if verb != "list" else None
+        elif kind == "charges":
+            if "id" in args:  # retrieve, capture
+                ch = store.charges.get(args["id"])
+                return None if ch is None else ch.order_ref
+            ident = params.get("payment_intent")  # a list of one intent's charges
+        elif kind == "refunds":
+            refund = store.refunds.get(args.get("id", ""))
+            if refund is not None:
+                return refund.order_ref
+            ch = store.charges.get(params.get("charge") or "")
+            if ch is not None:
+                return ch.order_ref
+            ident = params.get("payment_intent")
+        else:
+            return None  # customers, payment methods: not one order's
+        intent = store.get(ident) if ident else None
         return None if intent is None else intent.order_ref
 
     def credentials_config(self, credentials: dict) -> dict:
@@ -148,7 +189,7 @@ class CardPay(PaymentIntentsApi, PaymentMethodsApi, RefundsApi, Provider):
 
     def reset_state(self) -> None:
         self.store.reset()
-        self.ledger.objects = self.store.intents
+        self._link_ledger()
 
 
 def _api_key(raw: bytes | None) -> str | None:

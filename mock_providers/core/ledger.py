@@ -1,6 +1,13 @@
 """The ledger: every movement of money a provider committed. Ground truth for
 the harness's money invariants (docs/interfaces.md section 5).
 
+Kinds: ``charge`` (money captured from the payer), ``refund`` (money given
+back), ``authorize`` (money held on the payer's card for a later capture) and
+``release`` (a hold ended without a capture: cancelled, expired, or the part a
+partial capture left). A capture of a hold is a ``charge`` of the captured
+amount; the hold is then spent. An authorisation neither captured nor released
+is money the payer cannot use: the harness counts it as money at risk.
+
 Entries are stored as tuples and become dicts only when read. Objects (a
 provider's payment objects: intents, orders, transactions) register here so
 that the control API can list them; each must offer ``ledger_view() -> dict``
@@ -27,6 +34,7 @@ class Ledger:
         self._clock = clock
         self._entries: list[tuple] = []
         self.objects: dict[str, object] = {}
+        self.more_objects: tuple[dict[str, object], ...] = ()  # other tables (a provider's second object kind)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -38,6 +46,14 @@ class Ledger:
     def charge(self, amount: int, currency: str, object_id: str, order_ref: str | None,
                idempotency_key: str | None) -> None:
         self._add("charge", amount, currency, object_id, None, order_ref, idempotency_key)
+
+    def authorize(self, amount: int, currency: str, object_id: str, order_ref: str | None,
+                  idempotency_key: str | None) -> None:
+        self._add("authorize", amount, currency, object_id, None, order_ref, idempotency_key)
+
+    def release(self, amount: int, currency: str, object_id: str, order_ref: str | None,
+                idempotency_key: str | None) -> None:
+        self._add("release", amount, currency, object_id, None, order_ref, idempotency_key)
 
     def refund(self, amount: int, currency: str, object_id: str, refund_id: str,
                order_ref: str | None, idempotency_key: str | None) -> None:
@@ -55,6 +71,8 @@ class Ledger:
         """(charged, refunded) per provider object, from the entries alone."""
         out: dict[str, tuple[int, int]] = {}
         for e in self._entries:
+            if e[2] not in ("charge", "refund"):
+                continue
             charged, refunded = out.get(e[5], (0, 0))
             if e[2] == "charge":
                 charged += e[3]
@@ -64,8 +82,10 @@ class Ledger:
         return out
 
     def snapshot(self) -> dict:
-        return {"entries": self.entries(), "objects": [o.ledger_view() for o in self.objects.values()]}
+        objects = [o.ledger_view() for table in (self.objects, *self.more_objects) for o in table.values()]
+        return {"entries": self.entries(), "objects": objects}
 
     def reset(self) -> None:
         self._entries = []
         self.objects = {}
+        self.more_objects = ()

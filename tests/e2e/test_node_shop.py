@@ -101,7 +101,7 @@ EXPECTED: dict[str, dict[str, str | tuple[str, ...]]] = {
         # A plain 429 is not retried by the SDK (no Stripe-Should-Retry: true) and is not transient in the
         # contract; nothing else fails here, so no payment meets a transient failure, none is retried, and
         # no wait or key reuse can be measured.
-        "retry.transient": "skipped: no payment met a transient failure",
+        "retry.transient": "skipped: no payment attempt met a transient failure",
         "retry.never_retry": PASS,
         "retry.backoff": "skipped: no payment was retried",
         "retry.honour_retry_after": NO_RETRY_AFTER_PROMISE,

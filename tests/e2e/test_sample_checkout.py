@@ -76,7 +76,7 @@ EXPECTED: dict[str, dict[str, str | tuple[str, ...]]] = {
         "errors.required": PASS,  # every decline answers {"error": {"type": "card_error", "code", "message"}}
         # The occasional 503 (10% per request, drawn per PaymentMethod: not fixed by the seed) is what gets
         # retried: with ~64 creates, hitting none is rare (about 0.1%; one run of seed 7 hit a single one).
-        "retry.transient": (PASS, "skipped: no payment met a transient failure"),
+        "retry.transient": (PASS, "skipped: no payment attempt met a transient failure"),
         "retry.backoff": (PASS, "skipped: no payment was retried"),
         "idempotency.same_key_across_retries": (PASS, "skipped: no payment was attempted twice"),
     },
@@ -107,7 +107,7 @@ EXPECTED: dict[str, dict[str, str | tuple[str, ...]]] = {
         # A plain 429 has no Stripe-Should-Retry and the SDK does not retry it; the contract calls it
         # neither transient nor never-retried (the hint decides). Nothing else fails here, so nothing is
         # retried in the call: the throttled payments are answered processing and replayed afterwards.
-        "retry.transient": "skipped: no payment met a transient failure",
+        "retry.transient": "skipped: no payment attempt met a transient failure",
         # The declines (a tenth of the cards), not retried in the call; but a decline whose order drew
         # the 429 is answered processing and declined by the replay after the answer, which this clause
         # does not judge: with a few declines per run, whether all of them were throttled is a matter of

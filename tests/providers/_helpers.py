@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import asynccontextmanager
 
 
 async def sdk(fn, *args, **kwargs):
@@ -26,3 +27,18 @@ async def wait_for(predicate, timeout: float = 5.0, interval: float = 0.01, what
 def pay_params(order: str, pm: str = "pm_card_visa", amount: int = 1200, **extra) -> dict:
     return {"amount": amount, "currency": "usd", "payment_method": pm, "confirm": True,
             "metadata": {"order_id": order}, **extra}
+
+
+@asynccontextmanager
+async def served_cardpay(seed: int = 1):
+    """(provider, url) of a CardPay served in the caller's event loop, closed on exit."""
+    from mock_providers.cardpay import CardPay
+    from mock_providers.core.server import HttpServer
+
+    provider = CardPay(seed=seed)
+    server = await HttpServer(provider).start(0)
+    try:
+        yield provider, server.url
+    finally:
+        await server.close()
+        provider.close()

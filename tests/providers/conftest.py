@@ -18,10 +18,10 @@ import pytest
 import requests
 import stripe
 
-from mock_providers.cardpay import CardPay
 from mock_providers.control import ControlClient
-from mock_providers.core.server import HttpServer
 from mock_providers.host import ProviderHost
+
+from ._helpers import served_cardpay
 
 
 class _LoopThread:
@@ -68,13 +68,8 @@ async def cardpay(provider_host):
 @pytest.fixture
 async def inproc():
     """(provider, url) of a CardPay served in this test's loop."""
-    provider = CardPay(seed=1)
-    server = await HttpServer(provider).start(0)
-    try:
-        yield provider, server.url
-    finally:
-        await server.close()
-        provider.close()
+    async with served_cardpay() as served:
+        yield served
 
 
 @pytest.fixture
@@ -90,3 +85,16 @@ def stripe_client():
     yield make
     for session in sessions:
         session.close()
+
+
+@pytest.fixture(scope="session")
+def stripe_mock(tmp_path_factory):
+    """URL of ONE real stripe-mock for the session (tests/providers/stripe_mock.py): a visible
+    skip without `make stripe-mock`, a failure with PAYCHAOS_REQUIRE_STRIPE_MOCK=1 (CI)."""
+    from .stripe_mock import StripeMock, need_stripe_mock
+
+    server = StripeMock(need_stripe_mock(), tmp_path_factory.mktemp("stripe-mock") / "stripe-mock.log")
+    try:
+        yield server.start()
+    finally:
+        server.stop()

@@ -37,8 +37,8 @@ async def test_missing_key_is_401_with_stripes_message(inproc):
 
 async def test_unknown_route_is_404_unrecognized_url(inproc):
     provider, url = inproc
-    status, _, body = await request(url, "/v1/charges", b"")
-    assert status == 404 and "Unrecognized request URL (POST: /v1/charges)" in json.loads(body)["error"]["message"]
+    status, _, body = await request(url, "/v1/subscriptions", b"")
+    assert status == 404 and "Unrecognized request URL (POST: /v1/subscriptions)" in json.loads(body)["error"]["message"]
     assert provider.journal.query()["entries"][-1]["endpoint"] == "unknown"
 
 

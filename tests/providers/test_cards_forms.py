@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from mock_providers.cardpay.cards import TEST_CARDS, card_for_number, card_for_payment_method, luhn_ok
-from mock_providers.core.forms import nested, parse_form, unknown_params
+from mock_providers.cardpay.params import boolean
+from mock_providers.cardpay.payment_intents import CREATE as PI_CREATE
+from mock_providers.cardpay.payment_intents import merged_metadata
+from mock_providers.core.forms import array, nested, parse_form, unknown_params
 
 EXPECTED = {  # name: (number, outcome, category, code, decline_code)
     "visa": ("4242424242424242", "succeeded", "ok", None, None),
@@ -66,3 +71,53 @@ def test_unknown_params():
     allowed = frozenset({"amount", "metadata"})
     assert unknown_params({"amount": "1", "metadata[a]": "b"}, allowed) is None
     assert unknown_params({"amount": "1", "bogus[x]": "1"}, allowed) == "bogus"
+
+
+def test_arrays_arrive_as_brackets_or_indices_and_read_the_same():
+    both = parse_form(b"expand%5B%5D=latest_charge&expand[]=customer&amount=1")
+    assert both == {"expand[0]": "latest_charge", "expand[1]": "customer", "amount": "1"}
+    assert both == parse_form(b"expand[0]=latest_charge&expand[1]=customer&amount=1")
+    assert array(both, "expand") == ["latest_charge", "customer"]
+    assert array(parse_form(b"expand[1]=b&expand[0]=a&expand[x]=c"), "expand") == ["a", "b"], "index order"
+
+
+def _why(result) -> tuple[int, str, str | None]:
+    err = json.loads(result.body)["error"]
+    return result.status, err.get("code"), err.get("param")
+
+
+@pytest.mark.parametrize("value", ["true", "True", "TRUE", "false", "False"])
+def test_booleans_in_any_case_are_booleans(value):
+    assert PI_CREATE.check({"amount": "100", "currency": "usd", "confirm": value}) is None
+    assert boolean(value) is (value.lower() == "true")
+
+
+@pytest.mark.parametrize(("params", "code", "param"), [
+    ({"confirm": "maybe"}, "parameter_invalid_boolean", "confirm"),
+    ({"amount": "abc"}, "parameter_invalid_integer", "amount"),
+    ({"amount": ""}, "parameter_invalid_integer", "amount"),
+    ({"bogus": "1"}, "parameter_unknown", "bogus"),
+    ({"bogus[x]": "1"}, "parameter_unknown", "bogus"),
+    ({"capture_method": "later"}, "parameter_invalid_string", "capture_method"),
+    ({"expand": "latest_charge"}, "parameter_invalid_array", "expand"),
+    ({"expand[x]": "latest_charge"}, "parameter_invalid_array", "expand"),
+    ({"metadata[a][b]": "c"}, "parameter_invalid_string", "metadata"),
+    ({"metadata": "x"}, "parameter_invalid_hash", "metadata"),
+    ({"currency[x]": "usd"}, "parameter_invalid_string", "currency"),
+])
+def test_what_stripe_refuses_is_refused_with_the_parameter_named(params, code, param):
+    result = PI_CREATE.check({"amount": "100", "currency": "usd", **params})
+    assert result is not None and _why(result) == (400, code, param)
+
+
+def test_required_parameters_are_named_when_missing():
+    assert _why(PI_CREATE.check({"amount": "100"})) == (400, "parameter_missing", "currency")
+
+
+def test_an_empty_string_unsets_a_field_or_a_whole_hash():
+    assert PI_CREATE.check({"amount": "100", "currency": "usd", "metadata": "", "description": ""}) is None
+    current = {"order_id": "o1", "note": "x", "keep": "y"}
+    assert merged_metadata(current, {"metadata[note]": "", "metadata[new]": "z"}) == {
+        "order_id": "o1", "keep": "y", "new": "z"}
+    assert merged_metadata(current, {"metadata": ""}) == {}
+    assert merged_metadata(current, {"metadata": "", "metadata[fresh]": "1"}) == {"fresh": "1"}

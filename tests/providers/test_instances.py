@@ -94,7 +94,7 @@ async def test_the_journal_marks_integration_mismatches_but_not_injected_faults(
     async with ProviderHost(["cardpay"]) as host:
         ctl, url = host.control("cardpay"), host.urls["cardpay"]
         assert (await request(url, PI, form(amount=1000, currency="usd", capture="true")))[0] == 400
-        assert (await request(url, "/v1/charges", pay("o1")))[0] == 404
+        assert (await request(url, "/v1/subscriptions", pay("o1")))[0] == 404
         await ctl.add_fault({"kind": "status", "status": 401, "first_n": 1})
         assert (await request(url, PI, pay("o2")))[0] == 401
         entries = await ctl.journal_all()

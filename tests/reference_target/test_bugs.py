@@ -11,6 +11,8 @@ import respx
 
 from examples.reference_target.bugs import SEEDED_BUGS
 
+from tests.providers._helpers import served_cardpay
+
 from .conftest import PROVIDER_URL
 from .fakes import FakeCardpay
 from .support import wait_until
@@ -253,3 +255,45 @@ async def test_guess_on_unknown__correct_service_looks_up_instead(cardpay, refta
         response = await target.pay("ord_g")
     assert response.json()["status"] == "succeeded", "the lookup found the committed charge"
     assert len(cardpay.searches) == 1
+
+
+@pytest.fixture
+async def real_cardpay():
+    """A real CardPay served in this test's loop (manual capture needs the real
+    intent life cycle: authorise, capture, cancel), with its ledger."""
+    async with served_cardpay() as served:
+        yield served
+
+
+def _kinds(provider, order_id: str) -> list[tuple[str, int]]:
+    return [(e["kind"], e["amount"]) for e in provider.ledger.entries() if e["order_ref"] == order_id]
+
+
+async def test_hold_left_open__fails_the_order_and_leaves_the_money_held(real_cardpay, reftarget):
+    provider, url = real_cardpay
+    provider.faults.add({"kind": "status", "status": 503, "match": {"role": "capture"}})
+    async with reftarget(bugs="hold-left-open", capture="manual", cardpay_base_url=url) as target:
+        response = await target.pay("ord_h")
+    assert response.json()["status"] == "failed"
+    assert _kinds(provider, "ord_h") == [("authorize", 1200)], "authorised, never captured, never released"
+
+
+async def test_hold_left_open__correct_service_releases_the_hold_before_failing(real_cardpay, reftarget):
+    provider, url = real_cardpay
+    provider.faults.add({"kind": "status", "status": 503, "match": {"role": "capture"}})
+    async with reftarget(capture="manual", cardpay_base_url=url) as target:
+        response = await target.pay("ord_h")
+    assert response.json()["status"] == "failed"
+    assert _kinds(provider, "ord_h") == [("authorize", 1200), ("release", 1200)]
+    captures = [e for e in provider.journal.query()["entries"] if e["endpoint"] == "payment_intents.capture"]
+    assert len(captures) == 3 and len({e["idempotency_key"] for e in captures}) == 1, "retried, one key"
+
+
+async def test_hold_left_open__manual_capture_without_faults_captures_each_order_once(real_cardpay, reftarget):
+    provider, url = real_cardpay
+    async with reftarget(capture="manual", cardpay_base_url=url) as target:
+        paid = await target.pay("ord_p")
+        declined = await target.pay("ord_d", "pm_card_visa_chargeDeclined")
+    assert paid.json()["status"] == "succeeded" and declined.json()["status"] == "declined"
+    assert _kinds(provider, "ord_p") == [("authorize", 1200), ("charge", 1200)]
+    assert _kinds(provider, "ord_d") == []

@@ -143,6 +143,7 @@ def test_settings_defaults():
     assert settings.retry_after_max_s == 2.0
     assert settings.contact == "support@shop.example, +1-555-0100"
     assert settings.db_path == "reference.sqlite3"
+    assert settings.capture == "automatic"
     assert not settings.bugs
 
 
@@ -159,6 +160,7 @@ def test_settings_defaults():
             "REFTARGET_BACKOFF_MAX_S='-1' is invalid: it must be a number of seconds >= 0",
         ),
         ({"REFTARGET_BUG": "no-retry,typo"}, "names unknown seeded bug(s) typo; known bugs: double-charge-on-timeout"),
+        ({"REFTARGET_CAPTURE": "later"}, "REFTARGET_CAPTURE='later' is invalid: it must be one of automatic, manual"),
     ],
 )
 def test_settings_errors_name_the_variable_and_the_fix(env, message):
@@ -197,6 +199,7 @@ def test_catalogue_is_the_documented_one():
         "reconcile-new-key",
         "reconcile-hammer",
         "legacy-charges-api",
+        "hold-left-open",
     }
     for bug in SEEDED_BUGS.values():
         assert bug.__doc__ and "Breaks:" in bug.__doc__, bug.name
@@ -288,4 +291,5 @@ def test_each_bug_names_the_check_that_catches_it():
         "reconcile-new-key": "reconcile.replay",
         "reconcile-hammer": "reconcile.max_requests",
         "legacy-charges-api": "integration.api",
+        "hold-left-open": "money.no_orphan_capture",
     }

@@ -1,0 +1,1 @@
+"""SDK drivers (stripe-python 11 and Node, run as subprocesses) and the plan they share; see plan.py."""
