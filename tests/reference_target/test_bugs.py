@@ -297,3 +297,27 @@ async def test_hold_left_open__manual_capture_without_faults_captures_each_order
     assert paid.json()["status"] == "succeeded" and declined.json()["status"] == "declined"
     assert _kinds(provider, "ord_p") == [("authorize", 1200), ("charge", 1200)]
     assert _kinds(provider, "ord_d") == []
+
+
+async def test_hold_left_open__correct_service_captures_a_hold_it_only_finds_by_lookup(real_cardpay, reftarget):
+    provider, url = real_cardpay
+    # Every reply of the authorisation is lost after it committed: only the lookup sees the hold.
+    provider.faults.add({"kind": "commit_drop", "first_n": 3, "match": {"role": "charge"}})
+    async with reftarget(capture="manual", cardpay_base_url=url) as target:
+        response = await target.pay("ord_l")
+    assert response.json()["status"] == "succeeded"
+    assert _kinds(provider, "ord_l") == [("authorize", 1200), ("charge", 1200)]
+
+
+async def test_hold_left_open__correct_reconciler_captures_a_hold_found_later(real_cardpay, reftarget):
+    provider, url = real_cardpay
+    provider.faults.add({"kind": "commit_drop", "first_n": 3, "match": {"role": "charge"}})
+    provider.faults.add({"kind": "status", "status": 503, "first_n": 1, "match": {"role": "lookup"}})
+    async with reftarget(capture="manual", cardpay_base_url=url) as target:
+        assert (await target.pay("ord_r")).json()["status"] == "pending"
+
+        async def captured() -> bool:
+            return (await target.status("ord_r")).json()["status"] == "succeeded"
+
+        await wait_until(captured, timeout_s=5.0)
+    assert _kinds(provider, "ord_r") == [("authorize", 1200), ("charge", 1200)]
