@@ -37,7 +37,8 @@ class ChargesApi:
     """Mixed into ``CardPay``: needs ``self.store``, ``self.ledger``, ``self.order_ref_field``."""
 
     def charge_create(self, ex, params, args, forced) -> Result:
-        err, amount, currency = checked_create(CREATE, params)
+        metadata: dict[str, str] = {}
+        err, amount, currency = checked_create(CREATE, params, metadata)
         if err is not None:
             return err
         store = self.store
@@ -66,7 +67,7 @@ class ChargesApi:
         order_ref = params.get(self.order_ref_field)
         card = pm.card
         common = dict(customer=customer_id, description=params.get("description") or None,
-                      metadata=nested(params, "metadata"), order_ref=order_ref,
+                      metadata=metadata, order_ref=order_ref,
                       receipt_email=params.get("receipt_email") or None)
         if forced is None and card.outcome == "succeeded":
             ch = Charge(store.new_id("ch"), amount, currency, pm, captured=capture, succeeded=True, **common)

@@ -60,8 +60,9 @@ class Params:
         self.kinds = kinds
         self.required = required
 
-    def check(self, params: dict[str, str]) -> Result | None:
-        """The first rule ``params`` break, as Stripe's answer; None when all hold."""
+    def check(self, params: dict[str, str], metadata: dict[str, str] | None = None) -> Result | None:
+        """The first rule ``params`` break, as Stripe's answer; None when all hold. ``metadata``,
+        when given, collects the ``metadata[k]`` values on the way (one pass on the hot path)."""
         kinds = self.kinds
         for key, value in params.items():
             if "[" in key:
@@ -73,6 +74,8 @@ class Params:
                     if "[" in rest:  # metadata[a][b]: metadata is one level of strings
                         return invalid(f"Invalid string: {key}; metadata values must be strings",
                                        "parameter_invalid_string", top)
+                    if metadata is not None:
+                        metadata[rest[:-1]] = value
                     continue
                 if kind is HASH:
                     continue

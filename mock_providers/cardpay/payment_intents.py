@@ -66,12 +66,13 @@ def currency_error(currency: str) -> Result | None:
     return None
 
 
-def checked_create(table: Params, params: dict) -> tuple[Result | None, int, str]:
-    """A create's parameters checked: (Stripe's refusal or None, amount, currency)."""
-    err = table.check(params)
+def checked_create(table: Params, params: dict, metadata: dict) -> tuple[Result | None, int, str]:
+    """A create's parameters checked: (Stripe's refusal or None, amount, currency); ``metadata``
+    collects the ``metadata[k]`` values."""
+    err = table.check(params, metadata)
     if err is not None:
         return err, 0, ""
-    amount, currency = integer(params["amount"]), params["currency"].lower()
+    amount, currency = int(params["amount"]), params["currency"].lower()  # an integer: checked
     return currency_error(currency) or amount_error(amount, currency), amount, currency
 
 
@@ -102,7 +103,8 @@ class PaymentIntentsApi:
     """Mixed into ``CardPay``: needs ``self.store``, ``self.ledger``, ``self.order_ref_field``."""
 
     def pi_create(self, ex, params, args, forced) -> Result:
-        err, amount, currency = checked_create(CREATE, params)
+        metadata: dict[str, str] = {}
+        err, amount, currency = checked_create(CREATE, params, metadata)
         if err is not None:
             return err
         customer = params.get("customer") or None
@@ -118,7 +120,7 @@ class PaymentIntentsApi:
                            "payment_intent_unexpected_state")
         store = self.store
         intent = PaymentIntent(store.new_id("pi"), amount, currency, params.get(self.order_ref_field),
-                               nested(params, "metadata"), params.get("description") or None, pm_id,
+                               metadata, params.get("description") or None, pm_id,
                                params.get("capture_method") or "automatic", customer,
                                params.get("receipt_email") or None)
         store.add(intent)  # also the ledger's object table (CardPay links them)
