@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..core.forms import nested
 from ..core.provider import Result
-from .charging import card_error_body, decline_for, payment_method, raw_card, test_payment_method
+from .charging import decline_for, payment_method, raw_card, test_payment_method
 from .errors import invalid, not_found, stripe_error
 from .listing import LIST_PARAMS, object_result, page
 from .objects import Charge
@@ -90,8 +90,7 @@ class ChargesApi:
         ch = Charge(store.new_id("ch"), amount, currency, pm, captured=False, succeeded=False,
                     failure=(code, decline_code, message), **common)
         store.charges[ch.id] = store.direct_charges[ch.id] = ch
-        err = card_error_body(code, decline_code, message, param, ch.id, pm)
-        del err["payment_method"]  # a Charges API decline names the charge, not a PaymentMethod
+        # A Charges API decline names the charge, not a PaymentMethod.
         return stripe_error(402, "card_error", message, code, param=param, decline_code=decline_code,
                             should_retry="false", extra={"charge": ch.id}, object_id=ch.id, object_status="failed")
 

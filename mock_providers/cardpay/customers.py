@@ -55,7 +55,6 @@ class CustomersApi:
                 self.attach(pm, cus.id)
             cus.default_payment_method = pm.id
         store.customers[cus.id] = cus
-        ex.committed = True
         return object_result(self, cus, params)
 
     def customer_retrieve(self, ex, params, args, forced) -> Result:

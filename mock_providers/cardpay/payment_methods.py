@@ -67,7 +67,6 @@ class PaymentMethodsApi:
             return invalid("The payment method you provided has already been attached to a customer.",
                            "payment_method_unexpected_state", "payment_method")
         pm = self.attach(pm, customer)
-        ex.committed = True
         return object_result(self, pm, params)
 
     def attach(self, pm: PaymentMethod, customer: str | None, prefix: str = "pm") -> PaymentMethod:
