@@ -29,10 +29,6 @@ RETRIEVE = Params(expand=ARRAY)
 LIST = Params(**LIST_PARAMS, customer=STR, payment_intent=STR, transfer_group=STR)
 
 
-def _charge_result(provider, ch: Charge, params: dict) -> Result:
-    return object_result(provider, ch, params)
-
-
 class ChargesApi:
     """Mixed into ``CardPay``: needs ``self.store``, ``self.ledger``, ``self.order_ref_field``."""
 
@@ -77,7 +73,7 @@ class ChargesApi:
             else:
                 self.ledger.authorize(amount, currency, ch.id, order_ref, ex.idempotency_key)
             ex.committed = True
-            return _charge_result(self, ch, params)
+            return object_result(self, ch, params)
         if forced is None and card.outcome == "requires_action":
             # The Charges API cannot authenticate: Stripe declines a card that insists on 3-D Secure.
             code, decline_code, message, param = ("card_declined", "authentication_required",
@@ -98,7 +94,7 @@ class ChargesApi:
         ch = self.store.charges.get(args["id"])
         if ch is None:
             return not_found("charge", args["id"])
-        return RETRIEVE.check(params) or _charge_result(self, ch, params)
+        return RETRIEVE.check(params) or object_result(self, ch, params)
 
     def charge_capture(self, ex, params, args, forced) -> Result:
         store = self.store
@@ -120,22 +116,17 @@ class ChargesApi:
         if ch.payment_intent is not None:  # the intent's hold: capture through the intent
             intent = store.get(ch.payment_intent)
             self.capture_hold(intent, amount, ex)
-            return _charge_result(self, ch, params)
+            return object_result(self, ch, params)
         ch.capture(amount)
         self.ledger.charge(amount, ch.currency, ch.id, ch.order_ref, ex.idempotency_key)
         if amount < ch.amount:
             self.ledger.release(ch.amount - amount, ch.currency, ch.id, ch.order_ref, ex.idempotency_key)
         ex.committed = True
-        return _charge_result(self, ch, params)
+        return object_result(self, ch, params)
 
     def charge_list(self, ex, params, args, forced) -> Result:
         err = LIST.check(params)
         if err is not None:
             return err
-        customer, pi = params.get("customer"), params.get("payment_intent")
-
-        def keep(ch: Charge) -> bool:
-            return (not customer or ch.customer == customer) and (not pi or ch.payment_intent == pi)
-
-        return page(self, "/v1/charges", self.store.charges.values(), params, keep)
+        return page(self, "/v1/charges", self.store.charges.values(), params, by=("customer", "payment_intent"))
 

@@ -29,13 +29,20 @@ def _created_ok(obj, params: dict) -> bool:
     return True
 
 
-def page(provider, url: str, objects: Iterable, params: dict, keep: Callable[[object], bool] | None = None,
+def page(provider, url: str, objects: Iterable, params: dict, by: tuple[str, ...] = (),
          render: Callable[[object], dict] | None = None) -> Result:
-    """A list page, newest first, as Stripe pages it. ``objects`` come oldest first."""
+    """A list page, newest first, as Stripe pages it. ``objects`` come oldest first; ``by`` names
+    the filter parameters that must equal the object's attribute of the same name when given
+    (``customer``, ``payment_intent``...)."""
+    wanted = [(name, params[name]) for name in by if params.get(name)]
+
+    def keep(obj) -> bool:
+        return all(getattr(obj, name) == value for name, value in wanted)
+
     limit = integer(params.get("limit") or "10")
     if limit is None or not 1 <= limit <= 100:
         return invalid("Invalid limit: must be at least 1 and at most 100", "parameter_invalid_integer", "limit")
-    items = [o for o in reversed(list(objects)) if (keep is None or keep(o)) and _created_ok(o, params)]
+    items = [o for o in reversed(list(objects)) if keep(o) and _created_ok(o, params)]
     after, before = params.get("starting_after"), params.get("ending_before")
     if after and before:
         return invalid("You may only specify one of these parameters: starting_after, ending_before.",

@@ -263,9 +263,7 @@ class PaymentIntentsApi:
         err = LIST.check(params)
         if err is not None:
             return err
-        customer = params.get("customer")
-        return page(self, "/v1/payment_intents", self.store.intents.values(), params,
-                    None if not customer else (lambda pi: pi.customer == customer))
+        return page(self, "/v1/payment_intents", self.store.intents.values(), params, by=("customer",))
 
     def pi_search(self, ex, params, args, forced) -> Result:
         err = SEARCH.check(params)

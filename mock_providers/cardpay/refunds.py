@@ -95,10 +95,5 @@ class RefundsApi:
         err = LIST.check(params)
         if err is not None:
             return err
-        charge, pi = params.get("charge"), params.get("payment_intent")
-
-        def keep(r: Refund) -> bool:
-            return (not charge or r.charge == charge) and (not pi or r.payment_intent == pi)
-
-        return page(self, "/v1/refunds", self.store.refunds.values(), params, keep)
+        return page(self, "/v1/refunds", self.store.refunds.values(), params, by=("charge", "payment_intent"))
 
